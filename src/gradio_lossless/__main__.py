@@ -1,0 +1,3 @@
+from gradio_lossless.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""Exceptions raised by gradio-lossless.
+
+    LosslessError                       base of everything we raise on purpose
+    ├── UnsupportedImageError (ValueError)   a value we cannot represent exactly
+    ├── CorruptImageError (ValueError)       a file that does not decode
+    ├── EvictedReferenceError (LookupError)  a reference whose exact value is gone
+    └── CodecUnavailableError (ImportError)  an optional codec that is not installed
+
+Inner layers raise these; only the component boundary turns them into ``gr.Error``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CodecUnavailableError",
+    "CorruptImageError",
+    "EvictedReferenceError",
+    "LosslessError",
+    "UnsupportedImageError",
+]
+
+
+class LosslessError(Exception):
+    """Base class of every error gradio-lossless raises on purpose."""
+
+
+class UnsupportedImageError(LosslessError, ValueError):
+    """A value that is not an image we can carry exactly (type, dtype, shape, mode)."""
+
+
+class CorruptImageError(LosslessError, ValueError):
+    """A file that is truncated, corrupt, not an image, or a decompression bomb."""
+
+
+class EvictedReferenceError(LosslessError, LookupError):
+    """A reference whose exact value is no longer in the store."""
+
+
+class CodecUnavailableError(LosslessError, ImportError):
+    """An optional codec whose backend is not installed."""
