@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from gradio_lossless.components import Image
+from gradio_lossless.io import read
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["Image", "__version__", "read"]

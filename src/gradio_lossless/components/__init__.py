@@ -1,0 +1,7 @@
+"""Drop-in Gradio components (thin: the work is in _payload, store, codecs)."""
+
+from __future__ import annotations
+
+from gradio_lossless.components.image import Image
+
+__all__ = ["Image"]

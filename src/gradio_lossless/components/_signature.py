@@ -1,0 +1,42 @@
+"""Make a subclass's ``__init__`` present the stock component's exact signature.
+
+Gradio builds the browser config from ``inspect.signature(cls.__init__)`` and its
+docs from ``__init__.__doc__``. Our components take ``format`` explicitly and pass
+every other parameter through, so we publish the installed stock signature (with our
+``format`` default) and docstring (with our ``format`` line): neither can drift from
+the Gradio version that is installed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+__all__ = ["adopt", "check_kwargs"]
+
+
+def check_kwargs(name: str, stock: type, kwargs: dict[str, Any]) -> None:
+    """Raise TypeError, as Python would, for a keyword the stock class does not take."""
+    accepted = inspect.signature(stock.__init__).parameters
+    for key in kwargs:
+        if key not in accepted or key in ("self", "value", "format"):
+            raise TypeError(f"{name}.__init__() got an unexpected keyword argument {key!r}")
+
+
+def adopt(cls: type, stock: type, *, format_default: str, format_doc: str) -> None:
+    """Give ``cls.__init__`` the stock signature and docstring, ``format`` replaced."""
+    sig = inspect.signature(stock.__init__)
+    params = [
+        p.replace(default=format_default) if p.name == "format" else p
+        for p in sig.parameters.values()
+    ]
+    init = cls.__init__
+    init.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    doc = stock.__init__.__doc__ or ""
+    lines = doc.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith("format:"):
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[i] = indent + format_doc
+            break
+    init.__doc__ = "\n".join(lines)

@@ -1,0 +1,115 @@
+"""gradio_lossless.Image: gr.Image whose values arrive bit-exact after any number of hops."""
+
+from __future__ import annotations
+
+import html
+import inspect
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import PIL.Image
+from gradio.data_classes import Base64ImageData, ImageData
+
+from gradio_lossless.codecs import spec
+from gradio_lossless.components import _signature
+from gradio_lossless.components._payload import deliver, load, save_returned
+from gradio_lossless.errors import LosslessError
+from gradio_lossless.store import Store, get_store
+
+__all__ = ["Image"]
+
+DEFAULT_FORMAT = "png"
+FORMAT_DOC = (
+    'format: What the browser is served: "png" (the default) serves an exact PNG that '
+    "also carries values PNG cannot hold (16-bit colour, float, int32) and all "
+    'metadata; a lossy format such as "webp" serves a smaller file for display while '
+    "the exact value is kept beside it. Either way the value the next function "
+    "receives is exact."
+)
+
+
+class Image(gr.Image):
+    """
+    Drop-in gr.Image whose values arrive bit-exact at the next component: pixels,
+    PIL mode or numpy dtype and shape, palette and metadata, after any number of hops,
+    in the browser and through gradio_client. Same parameters as gr.Image (of the
+    installed Gradio); only the default ``format`` differs ("png": lossless).
+    """
+
+    def __init__(
+        self,
+        value: str | PIL.Image.Image | np.ndarray[Any, Any] | Any | None = None,
+        *,
+        format: str = DEFAULT_FORMAT,
+        **kwargs: Any,
+    ) -> None:
+        _signature.check_kwargs(type(self).__name__, gr.Image, kwargs)
+        try:
+            spec(format)
+        except ValueError as exc:
+            raise ValueError(f"Invalid value for parameter `format`: {exc}") from None
+        super().__init__(value, format=format, **kwargs)
+
+    def _lossless_store(self) -> Store:
+        return get_store(self.GRADIO_CACHE)
+
+    def preprocess(
+        self, payload: ImageData | None
+    ) -> np.ndarray[Any, Any] | PIL.Image.Image | str | None:
+        """
+        Parameters:
+            payload: image data in the form of a FileData object
+        Returns:
+            Passes the image as a `numpy.array`, `PIL.Image` or `str` filepath depending on `type`: exactly the value the previous function returned (converted only when `type` or `image_mode` ask for it), or the uploaded file.
+        """
+        if payload is None:
+            return None
+        if payload.url and payload.url.startswith("data:"):
+            return super().preprocess(payload)
+        name = payload.orig_name or (Path(payload.path).name if payload.path else "")
+        if name.lower().endswith(".svg"):
+            return super().preprocess(payload)
+        if payload.path is None:
+            raise gr.Error("Image payload has no file path.")
+        try:
+            loaded = load(payload.path, self._lossless_store())
+            return deliver(
+                loaded,
+                type=self.type,
+                image_mode=self.image_mode,
+                store=self._lossless_store(),
+                format=self.format,
+            )
+        except LosslessError as exc:
+            raise gr.Error(html.escape(f"Image {name!r}: {exc}")) from exc
+
+    def postprocess(
+        self, value: np.ndarray[Any, Any] | PIL.Image.Image | str | Path | None
+    ) -> ImageData | Base64ImageData | None:
+        """
+        Parameters:
+            value: Expects a `numpy.array`, `PIL.Image`, or `str` or `pathlib.Path` filepath to an image which is displayed.
+        Returns:
+            Returns the image as a `FileData` object whose file carries the exact value.
+        """
+        if value is None:
+            return None
+        if isinstance(value, str) and value.lower().endswith(".svg"):
+            return super().postprocess(value)
+        try:
+            path, _ = save_returned(
+                value,
+                self._lossless_store(),
+                format=self.format,
+                watermark=self.watermark,
+            )
+        except LosslessError as exc:
+            raise gr.Error(html.escape(f"Image output: {exc}")) from exc
+        orig_name = Path(path).name if Path(path).exists() else None
+        return ImageData(path=path, orig_name=orig_name)
+
+
+_signature.adopt(Image, gr.Image, format_default=DEFAULT_FORMAT, format_doc=FORMAT_DOC)
+assert "format" in inspect.signature(Image.__init__).parameters  # noqa: S101

@@ -1,0 +1,180 @@
+"""Content-addressed store of exact values: a byte-bounded memory LRU over files.
+
+The files are the truth: every served file (or its ``exact.png`` sibling when the
+served format is lossy) carries the exact value, so a restarted server, a second
+process or an API client that re-uploads a file gets the exact value back. The
+memory side only saves decoding time.
+
+Disk layout under ``<gradio cache>/lossless/``::
+
+    <fingerprint>/image.<ext>     the file the browser is served
+    <fingerprint>/exact.png       the exact PNG, when image.<ext> is lossy
+    by-file/<xxh3 of file bytes>  the fingerprint a served file's bytes stand for
+
+Files are written to a temporary name and renamed into place, so a crash never
+leaves a partial file under a final name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import xxhash
+
+from gradio_lossless import conversions
+from gradio_lossless._types import ImageValue
+
+__all__ = ["DEFAULT_MEMORY_BYTES", "Store", "file_digest", "get_store"]
+
+DEFAULT_MEMORY_BYTES = 1 << 30  # 1 GiB; GRADIO_LOSSLESS_MEMORY_BYTES overrides
+_PATH_INDEX_LIMIT = 100_000
+
+
+def file_digest(data: bytes) -> str:
+    """xxh3-128 of a file's bytes (32 hex digits)."""
+    return xxhash.xxh3_128_hexdigest(data)
+
+
+def _memory_limit() -> int:
+    raw = os.environ.get("GRADIO_LOSSLESS_MEMORY_BYTES")
+    if raw is None:
+        return DEFAULT_MEMORY_BYTES
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        raise ValueError(
+            f"GRADIO_LOSSLESS_MEMORY_BYTES must be an integer, got {raw!r}"
+        ) from None
+
+
+class Store:
+    """Exact values by fingerprint, in memory (LRU, byte-bounded) and on disk.
+
+    Parameters:
+        root: folder for the files (created on first write).
+        memory_bytes: byte limit of the in-memory cache (0 disables it).
+    """
+
+    def __init__(self, root: str | Path, *, memory_bytes: int | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.memory_bytes = _memory_limit() if memory_bytes is None else memory_bytes
+        self._lock = threading.Lock()
+        self._values: OrderedDict[str, tuple[ImageValue, int]] = OrderedDict()
+        self._held = 0
+        self._by_path: OrderedDict[str, str] = OrderedDict()
+        self._by_file: OrderedDict[str, str] = OrderedDict()
+
+    # -- memory ------------------------------------------------------------------
+
+    def remember(self, fingerprint: str, value: ImageValue) -> None:
+        """Keep ``value`` (the caller hands over ownership; it is never mutated)."""
+        size = conversions.nbytes(value)
+        if size > self.memory_bytes:
+            return
+        with self._lock:
+            old = self._values.pop(fingerprint, None)
+            if old is not None:
+                self._held -= old[1]
+            self._values[fingerprint] = (value, size)
+            self._held += size
+            while self._held > self.memory_bytes and self._values:
+                _, (_, dropped) = self._values.popitem(last=False)
+                self._held -= dropped
+
+    def recall(self, fingerprint: str) -> ImageValue | None:
+        """The value held in memory for a fingerprint (shared: copy before handing
+        it to user code), or None."""
+        with self._lock:
+            hit = self._values.get(fingerprint)
+            if hit is None:
+                return None
+            self._values.move_to_end(fingerprint)
+            return hit[0]
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of values currently held in memory."""
+        return self._held
+
+    def _index(self, table: OrderedDict[str, str], key: str, fingerprint: str) -> None:
+        with self._lock:
+            table[key] = fingerprint
+            table.move_to_end(key)
+            while len(table) > _PATH_INDEX_LIMIT:
+                table.popitem(last=False)
+
+    def note_path(self, path: str | Path, fingerprint: str) -> None:
+        """Record that the file at ``path`` holds the value ``fingerprint``."""
+        self._index(self._by_path, str(path), fingerprint)
+
+    def fingerprint_of_path(self, path: str | Path) -> str | None:
+        """The fingerprint recorded for a file path in this process, or None."""
+        with self._lock:
+            return self._by_path.get(str(path))
+
+    # -- disk --------------------------------------------------------------------
+
+    def folder(self, fingerprint: str) -> Path:
+        """The folder of a value's files."""
+        return self.root / fingerprint
+
+    def owns(self, path: str | Path) -> str | None:
+        """The fingerprint when ``path`` is one of this store's value files."""
+        p = Path(path)
+        try:
+            rel = p.resolve().relative_to(self.root)
+        except (ValueError, OSError):
+            return None
+        parts = rel.parts
+        if len(parts) == 2 and len(parts[0]) == 32 and parts[0] != "by-file":
+            return parts[0]
+        return None
+
+    def write(self, path: Path, data: bytes) -> None:
+        """Write ``data`` at ``path`` atomically (temporary name, then rename)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def note_file(self, digest: str, fingerprint: str, *, persist: bool) -> None:
+        """Record that a file whose bytes hash to ``digest`` stands for
+        ``fingerprint`` (on disk too when ``persist``: lossy served files)."""
+        self._index(self._by_file, digest, fingerprint)
+        if persist:
+            self.write(self.root / "by-file" / digest, fingerprint.encode("ascii"))
+
+    def fingerprint_of_file(self, digest: str) -> str | None:
+        """The fingerprint a file's bytes stand for, from memory or the disk index."""
+        with self._lock:
+            hit = self._by_file.get(digest)
+        if hit is not None:
+            return hit
+        try:
+            text = (self.root / "by-file" / digest).read_text("ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text if len(text) == 32 and text.isalnum() else None
+
+
+_STORES: dict[str, Store] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def get_store(cache_dir: str | Path) -> Store:
+    """The process-wide store for a Gradio cache folder (``<cache_dir>/lossless``)."""
+    root = str(Path(cache_dir).resolve() / "lossless")
+    with _STORES_LOCK:
+        store = _STORES.get(root)
+        if store is None:
+            store = _STORES[root] = Store(root)
+        return store
