@@ -1,0 +1,57 @@
+"""Shared fixtures: real Gradio servers on 127.0.0.1, driven by gradio_client."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+# Before gradio is imported anywhere: no analytics calls, and a private cache folder.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="gl-test-cache-"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest
+
+from tests.samples import photo
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(demo, **launch_kwargs) -> Iterator[tuple[str, object]]:  # type: ignore[no-untyped-def]
+    """Launch ``demo`` on 127.0.0.1 in this process; yield (url, gradio_client.Client)."""
+    from gradio_client import Client
+
+    port = free_port()
+    launch_kwargs.setdefault("show_error", True)
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_kwargs,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        client = Client(url, verbose=False, download_files=tempfile.mkdtemp(prefix="gl-dl-"))
+        yield url, client
+    finally:
+        demo.close()
+
+
+@pytest.fixture
+def server() -> Callable[..., object]:
+    """``with server(demo) as (url, client): ...``"""
+    return serve
+
+
+@pytest.fixture(scope="session")
+def photo_rgb():  # type: ignore[no-untyped-def]
+    return photo(96, 128)
