@@ -1,0 +1,291 @@
+"""``gradio-lossless bench``: gradio_lossless vs stock gr.Image / gr.Gallery, one run.
+
+Measures, in the same process on the same deterministic photo-like pixels:
+
+* image hops: server time per hop (``preprocess`` + ``postprocess``), bytes served
+  and bit-exactness, for stock ``gr.Image(format="webp")``, stock
+  ``gr.Image(format="png")`` and ``gradio_lossless.Image()``, for a pass-through
+  hop (the function returns its input) and a modified hop (new pixels);
+* a gallery: ``postprocess`` of N distinct images and an unchanged re-postprocess
+  of the same list, for the matching Gallery components;
+
+then prints the ratios against stock webp next to the issues' targets. Exit
+codes: 0 done (targets are only reported), 1 with ``--check`` when a target fails
+or could not run, 2 on a usage error.
+
+Images come from ``bench_images``, the contenders from ``bench_contenders``, the
+measurements from ``bench_hops`` and ``bench_gallery``, tables, targets and JSON
+from ``bench_report``; this module only parses options and wires them up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from gradio_lossless.bench_gallery import GalleryResult, measure_gallery
+from gradio_lossless.bench_hops import HopResult, measure_hops
+from gradio_lossless.bench_images import Size, format_size, parse_size
+from gradio_lossless.bench_report import (
+    BenchReport,
+    evaluate_targets,
+    print_report,
+    write_json,
+)
+
+__all__ = ["configure", "run"]
+
+DEFAULT_SIZES = "512x512,1920x1080,3840x2160"
+DEFAULT_REPEATS = 5
+DEFAULT_GALLERY_COUNT = 16
+DEFAULT_GALLERY_SIZE = "3840x2160"
+DEFAULT_GALLERY_REPEATS = 3
+
+# --quick: a few seconds, for tests and smoke checks; the targets are then
+# "not measured" because they are defined on 3840x2160.
+QUICK = {
+    "sizes": "64x64,160x90",
+    "repeats": 2,
+    "gallery_count": 3,
+    "gallery_size": "160x90",
+    "gallery_repeats": 1,
+}
+
+
+def _sizes(text: str) -> list[Size]:
+    sizes: list[Size] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        try:
+            size = parse_size(part)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if size not in sizes:
+            sizes.append(size)
+    if not sizes:
+        raise argparse.ArgumentTypeError(
+            f"invalid sizes {text!r}; expected e.g. {DEFAULT_SIZES}"
+        )
+    return sizes
+
+
+def _size(text: str) -> Size:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``bench`` options to ``parser``.
+
+    Parameters:
+        parser: the ``bench`` subcommand's parser.
+    """
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        metavar="WxH[,WxH...]",
+        help=f"image-hop sizes (default {DEFAULT_SIZES})",
+    )
+    parser.add_argument(
+        "--type",
+        choices=("numpy", "pil"),
+        default="numpy",
+        help="the components' type=, i.e. what the function receives (default numpy)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=_int_at_least(1),
+        metavar="N",
+        help=f"timed hops per chain, after one warm-up hop (default {DEFAULT_REPEATS})",
+    )
+    parser.add_argument(
+        "--gallery-count",
+        type=_int_at_least(0),
+        metavar="N",
+        help="distinct gallery images; 0 skips the gallery "
+        f"(default {DEFAULT_GALLERY_COUNT})",
+    )
+    parser.add_argument(
+        "--gallery-size",
+        type=_size,
+        metavar="WxH",
+        help=f"size of every gallery image (default {DEFAULT_GALLERY_SIZE})",
+    )
+    parser.add_argument(
+        "--gallery-repeats",
+        type=_int_at_least(1),
+        metavar="N",
+        help="timed postprocess calls per gallery phase "
+        f"(default {DEFAULT_GALLERY_REPEATS})",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny images and few repeats (seconds); explicit options still win",
+    )
+    parser.add_argument(
+        "--json", type=Path, metavar="FILE", help="also write every result as JSON"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if a target fails or the lossless components could not run",
+    )
+
+
+def _resolve(args: argparse.Namespace) -> dict[str, object]:
+    """Options after applying --quick and the defaults (explicit values win)."""
+    defaults: dict[str, object] = {
+        "sizes": DEFAULT_SIZES,
+        "repeats": DEFAULT_REPEATS,
+        "gallery_count": DEFAULT_GALLERY_COUNT,
+        "gallery_size": DEFAULT_GALLERY_SIZE,
+        "gallery_repeats": DEFAULT_GALLERY_REPEATS,
+    }
+    if args.quick:
+        defaults.update(QUICK)
+    resolved: dict[str, object] = {}
+    for name, default in defaults.items():
+        value = getattr(args, name)
+        resolved[name] = default if value is None else value
+    if isinstance(resolved["sizes"], str):
+        resolved["sizes"] = _sizes(resolved["sizes"])
+    if isinstance(resolved["gallery_size"], str):
+        resolved["gallery_size"] = parse_size(resolved["gallery_size"])
+    return resolved
+
+
+def _versions() -> dict[str, str]:
+    import gradio
+    import numpy
+    import PIL
+
+    from gradio_lossless import __version__
+
+    return {
+        "gradio_lossless": __version__,
+        "gradio": gradio.__version__,
+        "numpy": numpy.__version__,
+        "pillow": PIL.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _machine() -> dict[str, str | int | None]:
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark described by ``args``, print it, optionally write JSON.
+
+    Parameters:
+        args: parsed options from :func:`configure`.
+    Returns:
+        0 when done; 1 with ``--check`` if a target failed or was skipped; 2 when
+        the JSON file cannot be written.
+    """
+    options = _resolve(args)
+    sizes: list[Size] = options["sizes"]  # type: ignore[assignment]
+    gallery_size: Size = options["gallery_size"]  # type: ignore[assignment]
+    gallery_count: int = options["gallery_count"]  # type: ignore[assignment]
+    if args.json is not None and not args.json.resolve().parent.is_dir():
+        print(
+            f"gradio-lossless bench: cannot write --json {str(args.json)!r}: "
+            "folder does not exist",
+            file=sys.stderr,
+        )
+        return 2
+
+    out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    err = Console(stderr=True, highlight=False)
+
+    def progress(line: str) -> None:
+        err.print(f"[dim]bench: {line}[/]")
+
+    started = time.perf_counter()
+    workdir = Path(tempfile.mkdtemp(prefix="gradio-lossless-bench-"))
+    old_temp = os.environ.get("GRADIO_TEMP_DIR")
+    os.environ["GRADIO_TEMP_DIR"] = str(workdir)  # before gradio is first imported
+    try:
+        hops: list[HopResult] = measure_hops(
+            sizes,
+            type=args.type,
+            repeats=options["repeats"],  # type: ignore[arg-type]
+            workdir=workdir,
+            progress=progress,
+        )
+        gallery: list[GalleryResult] = []
+        if gallery_count:
+            gallery = measure_gallery(
+                gallery_size,
+                count=gallery_count,
+                type=args.type,
+                repeats=options["gallery_repeats"],  # type: ignore[arg-type]
+                workdir=workdir,
+                progress=progress,
+            )
+        versions = _versions()
+    finally:
+        if old_temp is None:
+            os.environ.pop("GRADIO_TEMP_DIR", None)
+        else:
+            os.environ["GRADIO_TEMP_DIR"] = old_temp
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    report = BenchReport(
+        versions=versions,
+        machine=_machine(),
+        options={
+            "sizes": [format_size(s) for s in sizes],
+            "type": args.type,
+            "repeats": options["repeats"],
+            "gallery_count": gallery_count,
+            "gallery_size": format_size(gallery_size),
+            "gallery_repeats": options["gallery_repeats"],
+            "quick": args.quick,
+        },
+        hops=tuple(hops),
+        gallery=tuple(gallery),
+        targets=evaluate_targets(hops, gallery),
+        elapsed_s=round(time.perf_counter() - started, 2),
+    )
+    print_report(report, out)
+    if args.json is not None:
+        write_json(report, args.json)
+        out.print(f"wrote {args.json}", highlight=False)
+    if args.check:
+        bad = [t for t in report.targets if t.status in ("fail", "skipped")]
+        if bad:
+            names = ", ".join(f"{t.name} ({t.status})" for t in bad)
+            print(f"gradio-lossless bench: targets not met: {names}", file=sys.stderr)
+            return 1
+    return 0
