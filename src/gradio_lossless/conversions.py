@@ -293,8 +293,9 @@ def preview_uint8(arr: PixelArray) -> PixelArray:
         return (arr >> 8).astype(np.uint8)
     if arr.dtype.kind in "iu":
         return np.clip(arr, 0, 255).astype(np.uint8)
-    scaled = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
-    return (np.clip(scaled, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+        return (np.clip(scaled, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def array_to_pil(arr: PixelArray) -> PIL.Image.Image:

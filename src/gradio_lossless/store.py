@@ -95,6 +95,14 @@ class Store:
             self._values.move_to_end(fingerprint)
             return hit[0]
 
+    def forget(self) -> None:
+        """Drop everything held in memory (what a restart does); files stay."""
+        with self._lock:
+            self._values.clear()
+            self._by_path.clear()
+            self._by_file.clear()
+            self._held = 0
+
     @property
     def held_bytes(self) -> int:
         """Bytes of values currently held in memory."""

@@ -75,6 +75,10 @@ def is_png_native(value: ImageValue) -> bool:
     if isinstance(value, np.ndarray):
         mode = conversions.natural_mode(value)
         return mode is not None and mode in _NATIVE_PIL_MODES
+    if value.mode == "P":
+        # Pillow sizes the PNG bit depth by the palette: indices past it would be lost
+        colors = len(value.getpalette() or []) // 3
+        return value.palette is not None and int(value.getextrema()[1]) < max(colors, 1)
     return value.mode in _NATIVE_PIL_MODES
 
 
@@ -166,8 +170,10 @@ def display_image(value: ImageValue) -> PIL.Image.Image:
         if is_png_native(value):
             return conversions.array_to_pil(value)
         return conversions.array_to_pil(conversions.preview_uint8(value))
-    if value.mode in _NATIVE_PIL_MODES:
+    if value.mode in _NATIVE_PIL_MODES and is_png_native(value):
         return value
+    if value.mode == "P":
+        return value.convert("RGBA")
     if value.mode in ("I", "F"):
         arr = np.asarray(value)
         if value.mode == "I":
@@ -214,7 +220,9 @@ def encode(value: ImageValue, *, fingerprint: str | None = None) -> bytes:
         if value.mode in ("P", "PA") and value.palette is not None:
             header["palette_mode"] = value.palette.mode
             header["palette"] = value.getpalette(value.palette.mode)
-        save_kwargs = _save_kwargs(value) if native else {}
+        save_kwargs = _save_kwargs(value)
+        if not native:  # the preview's pixels are not the value's: no tRNS
+            save_kwargs.pop("transparency", None)
     display = display_image(value)  # cheap: no copy for native values
 
     if (

@@ -1,0 +1,203 @@
+"""Property tests for the exact layer: conversions and the exact PNG container."""
+
+from __future__ import annotations
+
+import io
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import PIL.Image
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gradio_lossless import conversions
+from gradio_lossless.codecs import container
+from gradio_lossless.errors import CorruptImageError, UnsupportedImageError
+from tests.samples import array_values, pil_values
+
+DTYPES = ["bool", "uint8", "uint16", "int16", "int32", "float16", "float32", "float64"]
+
+arrays = st.sampled_from(DTYPES).flatmap(
+    lambda dt: hnp.arrays(
+        dtype=np.dtype(dt),
+        shape=st.tuples(st.integers(1, 9), st.integers(1, 9)).flatmap(
+            lambda hw: st.sampled_from([hw, (*hw, 1), (*hw, 2), (*hw, 3), (*hw, 4)])
+        ),
+        elements={"allow_nan": True, "allow_infinity": True}
+        if dt.startswith("float")
+        else None,
+    )
+)
+
+text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=40,
+)
+metadata = st.fixed_dictionaries(
+    {},
+    optional={
+        "parameters": text,
+        "Comment": text,
+        "dpi": st.tuples(st.floats(1, 2000), st.floats(1, 2000)),
+        "icc_profile": st.binary(min_size=1, max_size=64),
+        "exif": st.binary(min_size=8, max_size=64).map(lambda b: b"Exif\x00\x00" + b),
+    },
+)
+MODES = ["1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I", "F", "CMYK", "YCbCr"]
+
+
+@st.composite
+def pil_images(draw: st.DrawFn) -> PIL.Image.Image:
+    mode = draw(st.sampled_from(MODES))
+    w, h = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    probe = PIL.Image.new(mode, (1, 1))
+    raw = draw(st.binary(min_size=len(probe.tobytes()) * w * h, max_size=len(probe.tobytes()) * w * h))
+    im = PIL.Image.frombytes(mode, (w, h), raw)
+    if mode == "P":
+        im.putpalette(draw(st.lists(st.integers(0, 255), min_size=3, max_size=768).filter(lambda p: len(p) % 3 == 0)))
+        if draw(st.booleans()):
+            im.info["transparency"] = draw(st.integers(0, 255))
+    im.info.update(draw(metadata))
+    return im
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays)
+def test_any_array_round_trips_through_the_exact_png(arr: np.ndarray) -> None:
+    decoded = container.decode(container.encode(arr))
+    assert decoded.exact
+    assert isinstance(decoded.value, np.ndarray)
+    assert decoded.value.dtype == arr.dtype
+    assert decoded.value.shape == arr.shape
+    assert decoded.value.tobytes() == arr.tobytes()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pil_images())
+def test_any_pil_image_round_trips_with_mode_palette_and_metadata(im: PIL.Image.Image) -> None:
+    decoded = container.decode(container.encode(im))
+    assert decoded.exact
+    out = decoded.value
+    assert isinstance(out, PIL.Image.Image)
+    assert out.mode == im.mode and out.size == im.size
+    assert out.tobytes() == im.tobytes()
+    assert out.info == im.info
+    if im.mode == "P":
+        assert out.getpalette() == im.getpalette()
+
+
+@settings(max_examples=100, deadline=None)
+@given(pil_images())
+def test_the_exact_png_is_a_png_pillow_reads_with_standard_metadata(im: PIL.Image.Image) -> None:
+    data = container.encode(im)
+    plain = PIL.Image.open(io.BytesIO(data))
+    plain.load()
+    assert plain.format == "PNG"
+    if container.is_png_native(im):
+        assert plain.mode == im.mode and plain.tobytes() == im.tobytes()
+        for key in ("parameters", "Comment", "icc_profile"):
+            if im.info.get(key):
+                assert plain.info[key] == im.info[key]
+
+
+@pytest.mark.parametrize("name", list(pil_values()))
+def test_every_promised_pil_mode_is_png_readable_or_previewed(name: str) -> None:
+    im = pil_values()[name]
+    data = container.encode(im)
+    plain = PIL.Image.open(io.BytesIO(data))
+    assert plain.mode == (im.mode if name not in ("I", "F") else "L")
+    assert plain.info["parameters"] == im.info["parameters"]
+
+
+@pytest.mark.parametrize("name", list(array_values()))
+def test_fingerprint_changes_with_any_single_pixel(name: str) -> None:
+    arr = array_values()[name]
+    changed = arr.copy()
+    flat = changed.reshape(-1)
+    flat[5] = not flat[5] if arr.dtype == bool else flat[5] + 1
+    assert conversions.fingerprint(arr) != conversions.fingerprint(changed)
+    assert conversions.fingerprint(arr) == conversions.fingerprint(arr.copy())
+
+
+def test_fingerprint_sees_metadata_and_mode() -> None:
+    im = pil_values()["RGB"]
+    other = im.copy()
+    other.info = dict(im.info, parameters="steps: 31")
+    assert conversions.fingerprint(im) != conversions.fingerprint(other)
+    assert conversions.fingerprint(im.convert("L")) != conversions.fingerprint(
+        im.convert("L").convert("P")
+    )
+
+
+def test_a_tampered_exact_png_decodes_as_the_plain_png_it_now_is() -> None:
+    arr = array_values()["uint8[24, 32, 3]"]
+    data = bytearray(container.encode(arr))
+    # rewrite the pixels: re-encode different pixels but keep our chunks
+    other = container.encode(255 - arr)
+    chunks = {k: (s, n) for k, s, n in container.read_chunks(bytes(data))}
+    s, n = chunks[b"glMD"]
+    meta = bytes(data[s - 8 : s + n + 4])
+    ochunks = container.read_chunks(other)
+    idat = next(s2 for k, s2, _ in ochunks if k == b"IDAT") - 8
+    forged = other[:idat] + meta + other[idat:]
+    out = container.decode(forged)
+    assert not out.exact
+    assert np.array_equal(np.asarray(out.value), 255 - arr)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (np.zeros((2, 2, 2, 2, 2), np.uint8), r"unsupported shape \(2, 2, 2, 2, 2\) for image array of dtype uint8"),
+        (np.zeros((4, 4, 3), np.complex64), r"unsupported dtype complex64 for image of shape \(4, 4, 3\); expected one of bool, uint8"),
+        (np.zeros((4, 4, 7), np.uint8), r"unsupported shape \(4, 4, 7\)"),
+        (np.zeros((0, 4), np.uint8), r"empty image array of shape \(0, 4\)"),
+        ({"a": 1}, r"cannot use object of type dict as an image"),
+        ("not a path", r"cannot use str 'not a path' as an image"),
+    ],
+)
+def test_unsupported_values_are_named(value: object, message: str) -> None:
+    with pytest.raises(UnsupportedImageError, match=message):
+        conversions.check_value(value)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "not an image file Pillow can read"),
+        (b"hello world, not an image", "not an image file Pillow can read"),
+    ],
+)
+def test_non_images_raise_corrupt_image_error(data: bytes, message: str) -> None:
+    with pytest.raises(CorruptImageError, match=message):
+        container.decode(data)
+
+
+def test_truncated_files_raise_corrupt_image_error() -> None:
+    data = container.encode(array_values()["uint8[24, 32, 3]"])
+    with pytest.raises(CorruptImageError, match="truncated|corrupt|past the end"):
+        container.decode(data[: len(data) // 2])
+
+
+def test_a_decompression_bomb_is_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = container.encode(np.zeros((64, 64), np.float32))  # raw chunk path
+    monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(CorruptImageError, match="decompression-bomb limit|decompression bomb"):
+        container.decode(data)
+
+
+def test_to_numpy_keeps_dtype_and_shape_when_layout_matches_image_mode() -> None:
+    arr = array_values()["uint16[24, 32, 3]"]
+    out = conversions.to_numpy(arr, "RGB")
+    assert out.dtype == np.uint16 and np.array_equal(out, arr)
+    assert out is not arr
+    gray = conversions.to_numpy(array_values()["uint8[24, 32]"], "RGB")
+    assert gray.shape == (24, 32, 3) and gray.dtype == np.uint8
+
+
+def test_pil_to_array_gives_clean_bools() -> None:
+    im = pil_values()["1"]
+    arr = conversions.pil_to_array(im)
+    assert arr.dtype == bool
+    assert set(np.unique(arr.view(np.uint8))) <= {0, 1}
