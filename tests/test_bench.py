@@ -1,0 +1,286 @@
+"""``gradio-lossless bench``: structure, exactness columns and exit codes.
+
+No timing assertions: machines are noisy, so ratios are only ever printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gradio_lossless import bench_report
+from gradio_lossless.bench_contenders import CONTENDERS
+from gradio_lossless.bench_gallery import GalleryResult
+from gradio_lossless.bench_hops import HopResult
+from gradio_lossless.bench_images import format_size, parse_size, photo
+from gradio_lossless.bench_report import TargetResult, evaluate_targets, format_ratio
+from gradio_lossless.cli import main
+
+QUICK_SIZES = ["64x64", "160x90"]
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One ``bench --quick --json`` run shared by the structure tests."""
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    assert main(["bench", "--quick", "--json", str(out)]) == 0
+    return dict(json.loads(out.read_text(encoding="utf-8")))
+
+
+def _field_names(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def test_json_structure(quick: dict[str, Any]) -> None:
+    assert set(quick) == {
+        "versions",
+        "machine",
+        "options",
+        "hops",
+        "gallery",
+        "targets",
+        "elapsed_s",
+    }
+    assert quick["options"]["sizes"] == QUICK_SIZES
+    assert quick["options"]["type"] == "numpy"
+    keys = [c.key for c in CONTENDERS]
+    assert [(r["size"], r["hop"], r["contender"]) for r in quick["hops"]] == [
+        (size, hop, key)
+        for size in QUICK_SIZES
+        for hop in ("pass-through", "modified")
+        for key in keys
+    ]
+    assert [(r["phase"], r["contender"]) for r in quick["gallery"]] == [
+        (phase, key) for phase in ("first", "unchanged") for key in keys
+    ]
+    for row in quick["hops"]:
+        assert set(row) == _field_names(HopResult)
+    for row in quick["gallery"]:
+        assert set(row) == _field_names(GalleryResult)
+        assert (row["size"], row["count"]) == ("160x90", 3)
+    assert [t["name"] for t in quick["targets"]] == [
+        t.name for t in bench_report.TARGETS
+    ]
+    for target in quick["targets"]:
+        assert set(target) == _field_names(TargetResult)
+        assert target["status"] == "not measured"  # defined on 3840x2160 only
+
+
+def _rows(quick: dict[str, Any], contender: str) -> list[dict[str, Any]]:
+    return [r for r in quick["hops"] + quick["gallery"] if r["contender"] == contender]
+
+
+def test_stock_rows_measured(quick: dict[str, Any]) -> None:
+    for key in ("stock-webp", "stock-png"):
+        for row in _rows(quick, key):
+            assert row["available"] is True
+            assert row["ms"] > 0
+            assert row["bytes_served"] > 0
+            assert row["warnings"] == []
+    for row in quick["hops"]:
+        if row["available"]:
+            assert len(row["samples_ms"]) == 2  # --quick: 2 timed hops
+            assert row["hops"] == 3  # plus the warm-up
+    baseline = _rows(quick, "stock-webp")
+    assert all(r["vs_stock_webp"] == 1.0 for r in baseline)
+
+
+def test_stock_webp_is_not_bit_exact(quick: dict[str, Any]) -> None:
+    for row in _rows(quick, "stock-webp"):
+        assert row["bit_exact"] is False
+        assert row["max_abs_diff"] > 0
+    assert {
+        r["served_suffix"] for r in quick["hops"] if r["contender"] == "stock-webp"
+    } == {".webp"}
+
+
+def test_stock_png_is_bit_exact(quick: dict[str, Any]) -> None:
+    for row in _rows(quick, "stock-png"):
+        assert row["bit_exact"] is True
+        assert row["max_abs_diff"] == 0
+
+
+def test_lossless_rows_are_bit_exact_or_say_why_not(quick: dict[str, Any]) -> None:
+    for row in _rows(quick, "lossless"):
+        if row["available"]:
+            assert row["bit_exact"] is True, row
+            assert row["max_abs_diff"] == 0
+            assert row["vs_stock_webp"] > 0
+        else:
+            assert row["note"].startswith("unavailable: cannot import ")
+            assert row["ms"] is None
+
+
+def test_table_printed(
+    quick: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["bench", "--sizes", "32x32", "--repeats", "1", "--gallery-count", "0"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "Image hops" in out
+    assert "gr.Image(format='webp')" in out
+    assert "baseline" in out
+    assert "Targets" in out
+    assert "Gallery postprocess" not in out  # --gallery-count 0 skips it
+
+
+def test_pil_type(tmp_path: Path) -> None:
+    out = tmp_path / "pil.json"
+    argv = ["bench", "--type", "pil", "--sizes", "48x32", "--repeats", "1"]
+    argv += [
+        "--gallery-count",
+        "2",
+        "--gallery-size",
+        "40x30",
+        "--gallery-repeats",
+        "1",
+    ]
+    assert main([*argv, "--json", str(out)]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["options"]["type"] == "pil"
+    by_key = {(r["hop"], r["contender"]): r for r in data["hops"]}
+    assert by_key["pass-through", "stock-webp"]["bit_exact"] is False
+    assert by_key["modified", "stock-png"]["bit_exact"] is True
+    for row in data["hops"] + data["gallery"]:
+        if row["contender"] == "lossless" and row["available"]:
+            assert row["bit_exact"] is True, row
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--sizes", "12xab"], "invalid size '12xab'; expected WIDTHxHEIGHT"),
+        (["--sizes", ","], "invalid sizes ','"),
+        (["--sizes", "0x10"], "each side must be between 1 and 16384"),
+        (["--repeats", "0"], "must be at least 1, got 0"),
+        (["--repeats", "two"], "invalid integer 'two'"),
+        (["--gallery-count", "-1"], "must be at least 0, got -1"),
+        (["--gallery-size", "big"], "invalid size 'big'"),
+        (["--type", "filepath"], "invalid choice: 'filepath'"),
+        (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+    ],
+)
+def test_bad_options_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", *argv])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_json_into_missing_folder_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "nope" / "out.json"
+    assert main(["bench", "--quick", "--json", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"gradio-lossless bench: cannot write --json {str(target)!r}: "
+        "folder does not exist\n"
+    )
+
+
+def _target(status: str) -> TargetResult:
+    return TargetResult(
+        name="image-modified",
+        description="Image 3840x2160 RGB, modified hop",
+        min_ratio=3.0,
+        source="issue 3, item 5",
+        status=status,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(("status", "code"), [("pass", 0), ("fail", 1), ("skipped", 1)])
+def test_check_exit_code(
+    status: str,
+    code: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import gradio_lossless.bench
+
+    monkeypatch.setattr(
+        gradio_lossless.bench,
+        "evaluate_targets",
+        lambda hops, gallery: (_target(status),),
+    )
+    argv = ["bench", "--sizes", "16x16", "--repeats", "1", "--gallery-count", "0"]
+    assert main([*argv, "--check"]) == code
+    err = capsys.readouterr().err
+    if code:
+        assert f"targets not met: image-modified ({status})" in err
+    assert main(argv) == 0  # without --check, targets are only reported
+
+
+def _hop(
+    contender: str, ratio: float | None, exact: bool, available: bool = True
+) -> HopResult:
+    return HopResult(
+        size="3840x2160",
+        hop="modified",
+        contender=contender,
+        label=contender,
+        type="numpy",
+        available=available,
+        note=None if available else "unavailable: cannot import x",
+        ms=None if ratio is None else 100 / ratio,
+        bit_exact=exact if available else None,
+        vs_stock_webp=ratio,
+    )
+
+
+@pytest.mark.parametrize(
+    ("ratio", "exact", "available", "status"),
+    [
+        (3.5, True, True, "pass"),
+        (2.9, True, True, "fail"),
+        (50.0, False, True, "fail"),  # fast but lossy does not count
+        (None, None, False, "skipped"),
+    ],
+)
+def test_evaluate_targets(
+    ratio: float | None, exact: bool, available: bool, status: str
+) -> None:
+    hops = [_hop("stock-webp", 1.0, False), _hop("lossless", ratio, exact, available)]
+    targets = {t.name: t for t in evaluate_targets(hops, [])}
+    assert targets["image-modified"].status == status
+    assert targets["image-modified"].ratio == ratio
+    assert targets["image-pass-through"].status == "not measured"
+    assert targets["gallery-first"].note == (
+        "needs --gallery-count 16 --gallery-size 3840x2160"
+    )
+
+
+def test_format_ratio() -> None:
+    assert format_ratio(27.34, baseline=False) == "27.3\u00d7 faster"
+    assert format_ratio(0.5, baseline=False) == "2.0\u00d7 slower"
+    assert format_ratio(1.0, baseline=True) == "baseline"
+    assert format_ratio(None, baseline=False) == "\u2014"
+
+
+def test_parse_size() -> None:
+    assert parse_size("3840x2160") == (3840, 2160)
+    assert parse_size(" 16 X 9 ") == (16, 9)
+    assert format_size(parse_size("512x512")) == "512x512"
+    with pytest.raises(
+        ValueError, match=r"^invalid size '3840'; expected WIDTHxHEIGHT"
+    ):
+        parse_size("3840")
+
+
+def test_photo_is_deterministic_and_distinct() -> None:
+    a = photo((40, 30), variant=0)
+    assert a.shape == (30, 40, 3)
+    assert a.dtype == np.uint8
+    assert np.array_equal(a, photo((40, 30), variant=0))
+    variants = [photo((40, 30), variant=v).tobytes() for v in range(4)]
+    assert len(set(variants)) == 4
+    assert 10 < a.std() < 120  # a photo, not a flat field or pure noise
