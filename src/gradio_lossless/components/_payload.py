@@ -261,6 +261,10 @@ def save_returned(
         text = str(value)
         if text.startswith(("http://", "https://")):
             return text, "path"
+        fp = store.fingerprint_of_path(text) or store.owns(text)
+        own = _recall(store, fp) if fp is not None else None
+        if own is not None:  # a file we wrote (e.g. a filepath input handed back)
+            return save(own, store, format=format), "stored"
         _check_image_path(value)
         return text, "path"
     checked = conversions.check_value(value)

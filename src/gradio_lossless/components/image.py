@@ -83,7 +83,7 @@ class Image(gr.Image):
                 format=self.format,
             )
         except LosslessError as exc:
-            raise gr.Error(html.escape(f"Image {name!r}: {exc}")) from exc
+            raise gr.Error(html.escape(f"Image {name!r}: {exc}", quote=False)) from exc
 
     def postprocess(
         self, value: np.ndarray[Any, Any] | PIL.Image.Image | str | Path | None
@@ -106,7 +106,7 @@ class Image(gr.Image):
                 watermark=self.watermark,
             )
         except LosslessError as exc:
-            raise gr.Error(html.escape(f"Image output: {exc}")) from exc
+            raise gr.Error(html.escape(f"Image output: {exc}", quote=False)) from exc
         orig_name = Path(path).name if Path(path).exists() else None
         return ImageData(path=path, orig_name=orig_name)
 
