@@ -32,7 +32,7 @@ Box: TypeAlias = tuple[int, int, int, int]
 """A crop as (top, left, height, width) in pixels."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Setting:
     """What an image is put through on every hop.
 

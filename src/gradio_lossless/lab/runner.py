@@ -29,7 +29,7 @@ from gradio_lossless.lab.samples import LabImage, Skipped
 
 __all__ = ["CROP_SIZE", "LabConfig", "LabResult", "choose_crop", "plan", "run_lab"]
 
-CROP_SIZE = 64
+CROP_SIZE = 48
 """Side of the square crop kept for the crop strip, in pixels."""
 
 
@@ -85,7 +85,8 @@ class LabResult:
 def choose_crop(pixels: npt.NDArray[np.uint8], size: int = CROP_SIZE) -> Box:
     """Pick the square window with the most detail, where damage shows first.
 
-    Detail is the summed absolute luminance gradient; ties go to the top-left.
+    Detail is the summed absolute gradient of the luminance (times alpha, for an
+    RGBA image); ties go to the top-left.
 
     Parameters:
         pixels: HxWxC uint8 array.
@@ -96,6 +97,8 @@ def choose_crop(pixels: npt.NDArray[np.uint8], size: int = CROP_SIZE) -> Box:
     height, width = pixels.shape[:2]
     side = min(size, height, width)
     luma = pixels[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    if pixels.shape[2] == 4:  # detail under transparent pixels is not seen
+        luma *= pixels[..., 3] / 255
     energy = np.zeros_like(luma)
     energy[:, 1:] += np.abs(np.diff(luma, axis=1))
     energy[1:, :] += np.abs(np.diff(luma, axis=0))
