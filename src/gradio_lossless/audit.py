@@ -205,6 +205,7 @@ def plot_fidelity(
         A ``matplotlib.figure.Figure`` (Agg; no pyplot, safe in server threads).
     """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
     ax = fig.subplots()
@@ -249,8 +250,7 @@ def plot_fidelity(
         )
     hops_max = max((len(h) for h in series.values()), default=0)
     ax.set_xlim(0.5, max(hops_max, 1) + 0.5)
-    if hops_max <= 12:
-        ax.set_xticks(range(1, max(hops_max, 1) + 1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.legend(loc="lower left", fontsize=8)
     return fig
 
