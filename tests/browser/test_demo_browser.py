@@ -1,0 +1,107 @@
+"""The demo in a real browser: 20 ping-pong clicks per side.
+
+What the page displays (the ``<img>`` bytes, fetched inside the page) and what the
+server function last received (exported from the page as ``.npz``) are bit-exact
+with the original on the lossless side, and not on the stock side.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import PIL.Image
+import pytest
+
+from gradio_lossless.audit import compare, default_image
+from gradio_lossless.conversions import values_equal
+from gradio_lossless.demo import build_demo
+from tests.conftest import serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+HOPS = 20
+
+# Fetch a URL from inside the page (same origin, same session) as base64.
+FETCH_BASE64 = """async (url) => {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${response.status} for ${url}`);
+  const blob = await response.blob();
+  return await new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result.split(",")[1]);
+    reader.readAsDataURL(blob);
+  });
+}"""
+
+
+@pytest.fixture(scope="module")
+def demo_url() -> Iterator[str]:
+    with serve(build_demo()) as (url, _):
+        yield url
+
+
+def fetch(page: Any, url: str) -> bytes:
+    return base64.b64decode(page.evaluate(FETCH_BASE64, url))
+
+
+def displayed(page: Any, selector: str) -> np.ndarray:
+    """The image an ``<img>`` shows, decoded by Pillow from the bytes it was served."""
+    src = page.locator(f"{selector} img").first.get_attribute("src")
+    assert src, f"no <img> src in {selector}"
+    with PIL.Image.open(io.BytesIO(fetch(page, src))) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def ping_pong(page: Any, side: str, hops: int) -> None:
+    for i in range(hops):
+        direction = "a-to-b" if i % 2 == 0 else "b-to-a"
+        page.click(f"#{side}-{direction}")
+        page.wait_for_selector(f'#{side}-status .gl-status[data-hops="{i + 1}"]')
+
+
+def test_twenty_hops_per_side(page, demo_url, artifacts):  # type: ignore[no-untyped-def]
+    original = default_image()
+    page.goto(demo_url)
+    page.wait_for_selector("#lossless-a img")
+    for side in ("stock", "lossless"):
+        ping_pong(page, side, HOPS)
+    # After an even number of hops the newest image is back in A.
+    shown = {side: displayed(page, f"#{side}-a") for side in ("stock", "lossless")}
+
+    page.get_by_text("Check it yourself").click()
+    page.click("#export")
+    link = page.wait_for_selector("#exported a[href]")
+    with np.load(io.BytesIO(fetch(page, link.get_attribute("href")))) as npz:
+        received = {key: npz[key] for key in npz.files}
+    page.screenshot(path=str(artifacts / "demo-browser-20-hops.png"), full_page=True)
+
+    assert values_equal(received["original"], original)
+    assert int(received["stock_hops"]) == int(received["lossless_hops"]) == HOPS
+    measured = {}
+    for side in ("stock", "lossless"):
+        for what, value in (("displayed", shown[side]), ("received", received[side])):
+            fidelity = compare(original, value)
+            mse = float(np.mean((value.astype(np.float64) - original) ** 2))
+            measured[f"{side} {what}"] = {
+                "bit_exact": fidelity.bit_exact,
+                "mse": mse,
+                "psnr_db": str(fidelity.psnr),
+                "max_abs_error": fidelity.max_abs_error,
+            }
+    (artifacts / "demo-browser-20-hops.json").write_text(json.dumps(measured, indent=2))
+
+    assert values_equal(shown["lossless"], original)
+    assert values_equal(received["lossless"], original)
+    assert not values_equal(shown["stock"], original)
+    assert not values_equal(received["stock"], original)
+    # Measured 33.5 with Pillow 12.3 here (the issue: "above 30"); the
+    # bound leaves room for other libwebp builds while still meaning visible loss.
+    assert measured["stock received"]["mse"] > 20
+    assert measured["stock displayed"]["mse"] > 20
+    assert page.locator('#lossless-status .gl-status[data-exact="true"]').count() == 1
+    assert page.locator('#stock-status .gl-status[data-exact="false"]').count() == 1
