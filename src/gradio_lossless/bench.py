@@ -196,11 +196,21 @@ def _versions() -> dict[str, str]:
     }
 
 
-def _machine() -> dict[str, str | int | None]:
+def _loadavg() -> float | None:
+    """The 1-minute load average, or None where the platform has none."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def _machine(load_start: float | None) -> dict[str, str | int | float | None]:
     return {
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
+        "loadavg_start": load_start,
+        "loadavg_end": _loadavg(),
     }
 
 
@@ -232,6 +242,7 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"[dim]bench: {line}[/]")
 
     started = time.perf_counter()
+    load_start = _loadavg()
     workdir = Path(tempfile.mkdtemp(prefix="gradio-lossless-bench-"))
     old_temp = os.environ.get("GRADIO_TEMP_DIR")
     os.environ["GRADIO_TEMP_DIR"] = str(workdir)  # before gradio is first imported
@@ -263,7 +274,7 @@ def run(args: argparse.Namespace) -> int:
 
     report = BenchReport(
         versions=versions,
-        machine=_machine(),
+        machine=_machine(load_start),
         options={
             "sizes": [format_size(s) for s in sizes],
             "type": args.type,

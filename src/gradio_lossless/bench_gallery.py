@@ -115,49 +115,73 @@ def _served_bytes(data: Any) -> int:
     return sum(os.path.getsize(item.image.path) for item in data.root)
 
 
-def _timed_postprocess(component: Any, images: list[_Array]) -> tuple[int, Any]:
-    gc.collect()
-    t0 = time.perf_counter_ns()
-    data = component.postprocess(images)
-    return time.perf_counter_ns() - t0, data
-
-
 def _fields(
-    samples: list[int], data: Any, check: tuple[bool, int | None]
+    samples: list[int], served: int, check: tuple[bool, int | None]
 ) -> dict[str, Any]:
     return {
         "ms": round(statistics.median(samples) / 1e6, 3),
         "samples_ms": tuple(round(t / 1e6, 3) for t in samples),
-        "bytes_served": _served_bytes(data),
+        "bytes_served": served,
         "bit_exact": check[0],
         "max_abs_diff": check[1],
     }
 
 
-def _phases(
-    build: ComponentFactory, base: Sequence[_Array], *, repeats: int, workdir: Path
-) -> dict[GalleryPhase, dict[str, Any]]:
-    first_ns: list[int] = []
-    with contextlib.ExitStack() as keep:
-        for r in range(repeats):
-            images = [np.roll(img, r, axis=1) if r else img for img in base]
-            with contextlib.ExitStack() as stack:
-                folder = stack.enter_context(cache_dir(workdir / f"first-{r}"))
-                component = build(folder)
-                elapsed, data = _timed_postprocess(component, images)
-                first_ns.append(elapsed)
-                if r == 0:
-                    first_check = _check(component, data, images)
-                if r == repeats - 1:
-                    first = _fields(first_ns, data, first_check)
-                    keep.enter_context(stack.pop_all())  # the "unchanged" phase
-        unchanged_ns: list[int] = []
-        for _ in range(repeats):
-            elapsed, data = _timed_postprocess(component, images)
-            unchanged_ns.append(elapsed)
-        unchanged_check = _check(component, data, images)
-        unchanged = _fields(unchanged_ns, data, unchanged_check)
-    return {"first": first, "unchanged": unchanged}
+class _GalleryRun:
+    """One contender's gallery measurements; calls are interleaved across
+    contenders so that load changes on a busy machine hit all of them."""
+
+    def __init__(self, label: str, build: ComponentFactory, workdir: Path) -> None:
+        self.label = label
+        self._build = build
+        self._workdir = workdir
+        self._cache = contextlib.ExitStack()  # the current repetition's cache folder
+        self._component: Any = None
+        self._data: Any = None
+        self._ns: dict[GalleryPhase, list[int]] = {p: [] for p in GALLERY_PHASES}
+        self._checks: dict[GalleryPhase, tuple[bool, int | None]] = {}
+        self._bytes: dict[GalleryPhase, int] = {}
+        self._warnings: list[warnings.WarningMessage] = []
+
+    def _postprocess(
+        self, phase: GalleryPhase, images: list[_Array], *, check: bool
+    ) -> None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if phase == "first":
+                self._cache.close()  # the previous repetition's files
+                folder = self._cache.enter_context(
+                    cache_dir(self._workdir / f"first-{len(self._ns['first'])}")
+                )
+                self._component = self._build(folder)
+            gc.collect()
+            t0 = time.perf_counter_ns()
+            self._data = self._component.postprocess(images)
+            self._ns[phase].append(time.perf_counter_ns() - t0)
+            if check:
+                self._checks[phase] = _check(self._component, self._data, images)
+        self._warnings.extend(caught)
+        self._bytes[phase] = _served_bytes(self._data)
+
+    def step(self, phase: GalleryPhase, images: list[_Array], *, check: bool) -> None:
+        """One timed postprocess; ``first`` starts on a fresh component and cache."""
+        try:
+            self._postprocess(phase, images, check=check)
+        except Exception as exc:
+            raise RuntimeError(
+                f"{self.label} failed on {len(images)} images ({phase} postprocess): "
+                f"{exc.__class__.__name__}: {exc}"
+            ) from exc
+
+    def fields(self, phase: GalleryPhase) -> dict[str, Any]:
+        """The measured GalleryResult fields of one phase."""
+        return {
+            **_fields(self._ns[phase], self._bytes[phase], self._checks[phase]),
+            "warnings": warning_texts(self._warnings),
+        }
+
+    def close(self) -> None:
+        self._cache.close()
 
 
 def measure_gallery(
@@ -171,13 +195,16 @@ def measure_gallery(
 ) -> list[GalleryResult]:
     """Time a gallery's first postprocess of new images and an unchanged one.
 
+    Contenders run interleaved: repetition r of the ``first`` phase runs for every
+    contender before repetition r + 1, then likewise for ``unchanged``.
+
     Parameters:
         size: (width, height) of every item.
         count: number of distinct items (at least 1).
         type: the components' ``type``, which decides what the check compares.
         repeats: timed postprocess calls per phase (at least 1).
         workdir: scratch folder; every cache folder made in it is removed.
-        progress: called with a short line before each contender.
+        progress: called with a short line before each phase.
     Returns:
         GalleryResult for phase ``first`` of every contender, then ``unchanged``.
     Raises:
@@ -185,38 +212,42 @@ def measure_gallery(
     """
     base = [photo(size, variant=_VARIANT_BASE + i) for i in range(count)]
     where = format_size(size)
-    by_phase: dict[GalleryPhase, list[GalleryResult]] = {p: [] for p in GALLERY_PHASES}
+    notes: dict[str, str | None] = {}
+    runs: dict[str, _GalleryRun] = {}
     for contender in CONTENDERS:
-        label = contender.gallery_label
-        build, note = factory("gallery", contender, type=type)
-        fields: dict[GalleryPhase, dict[str, Any]] = {p: {} for p in GALLERY_PHASES}
-        texts: tuple[str, ...] = ()
+        build, notes[contender.key] = factory("gallery", contender, type=type)
         if build is not None:
-            progress(f"gallery of {count} x {where}: {label}")
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    fields = _phases(
-                        build, base, repeats=repeats, workdir=workdir / contender.key
-                    )
-                except Exception as exc:
-                    raise RuntimeError(
-                        f"{label} failed on {count} images of {where}: "
-                        f"{exc.__class__.__name__}: {exc}"
-                    ) from exc
-            texts = warning_texts(caught)
+            folder = workdir / f"gallery-{contender.key}"
+            runs[contender.key] = _GalleryRun(contender.gallery_label, build, folder)
+    order = list(runs.values())
+    with contextlib.ExitStack() as stack:
+        for run in order:
+            stack.callback(run.close)
+        images = list(base)
         for phase in GALLERY_PHASES:
-            by_phase[phase].append(
-                GalleryResult(
-                    phase=phase,
-                    contender=contender.key,
-                    label=label,
-                    size=where,
-                    count=count,
-                    available=build is not None,
-                    note=note,
-                    warnings=texts,
-                    **fields[phase],
+            progress(f"gallery of {count} x {where}: {phase} postprocess")
+            for r in range(repeats):
+                if phase == "first":
+                    # New pixels every repetition, so no store already holds them.
+                    images = [np.roll(img, r, axis=1) if r else img for img in base]
+                for run in order[r % len(order) :] + order[: r % len(order)]:
+                    run.step(phase, images, check=r == repeats - 1)
+        results: list[GalleryResult] = []
+        for phase in GALLERY_PHASES:
+            row = []
+            for contender in CONTENDERS:
+                measured = runs.get(contender.key)
+                row.append(
+                    GalleryResult(
+                        phase=phase,
+                        contender=contender.key,
+                        label=contender.gallery_label,
+                        size=where,
+                        count=count,
+                        available=measured is not None,
+                        note=notes[contender.key],
+                        **(measured.fields(phase) if measured else {}),
+                    )
                 )
-            )
-    return [r for phase in GALLERY_PHASES for r in with_ratios(by_phase[phase])]
+            results.extend(with_ratios(row))
+    return results

@@ -13,13 +13,14 @@ pixels every hop, computed outside the timed region).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import statistics
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
@@ -30,6 +31,7 @@ import PIL.ImageChops
 from gradio_lossless.bench_contenders import (
     CONTENDERS,
     BenchType,
+    ComponentFactory,
     cache_dir,
     compare,
     factory,
@@ -89,51 +91,91 @@ def _ms(ns: float) -> float:
     return round(ns / 1e6, 3)
 
 
-def _chain(
-    component: Any, initial: object, *, hop: HopKind, repeats: int
-) -> dict[str, Any]:
-    """Run one chain; return the measured HopResult fields."""
-    from gradio.data_classes import ImageData
+class _Chain:
+    """One contender's hop chain; hops are run one at a time, interleaved."""
 
-    data = component.postprocess(initial)
-    sent = initial
-    pre_ns: list[int] = []
-    post_ns: list[int] = []
-    exact, worst, worst_known = True, 0, True
-    for i in range(repeats + 1):  # hop 0 is the warm-up
-        payload = ImageData(path=data.path, orig_name=data.orig_name)
+    def __init__(
+        self,
+        label: str,
+        build: ComponentFactory,
+        folder: Path,
+        initial: object,
+        hop: HopKind,
+    ) -> None:
+        self.label = label
+        self.hop = hop
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self._component = build(folder)
+            self._data = self._component.postprocess(initial)
+        self.warnings: list[warnings.WarningMessage] = list(caught)
+        self._sent = initial
+        self.pre_ns: list[int] = []
+        self.post_ns: list[int] = []
+        self.exact = True
+        self.worst: int | None = 0
+
+    def step(self, *, timed: bool) -> None:
+        """One hop: preprocess the served file, the function, postprocess."""
+        from gradio.data_classes import ImageData
+
+        component = self._component
+        payload = ImageData(path=self._data.path, orig_name=self._data.orig_name)
         gc.collect()
-        t0 = time.perf_counter_ns()
-        value = component.preprocess(payload)
-        if isinstance(value, PIL.Image.Image):
-            value.load()  # PIL opens lazily; any function using the pixels decodes
-        t1 = time.perf_counter_ns()
-        out = _modify(value) if hop == "modified" else value
-        t2 = time.perf_counter_ns()
-        data = component.postprocess(out)
-        t3 = time.perf_counter_ns()
-        if i > 0:
-            pre_ns.append(t1 - t0)
-            post_ns.append(t3 - t2)
-        same, diff = compare(value, sent)  # after postprocess: never timed
-        exact = exact and same
-        if diff is None:
-            worst_known = False
-        else:
-            worst = max(worst, diff)
-        sent = out
-    total = [a + b for a, b in zip(pre_ns, post_ns, strict=True)]
-    return {
-        "ms": _ms(statistics.median(total)),
-        "preprocess_ms": _ms(statistics.median(pre_ns)),
-        "postprocess_ms": _ms(statistics.median(post_ns)),
-        "samples_ms": tuple(_ms(t) for t in total),
-        "hops": repeats + 1,
-        "bytes_served": os.path.getsize(data.path),
-        "served_suffix": Path(data.path).suffix,
-        "bit_exact": exact,
-        "max_abs_diff": worst if worst_known else None,
-    }
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t0 = time.perf_counter_ns()
+            value = component.preprocess(payload)
+            if isinstance(value, PIL.Image.Image):
+                value.load()  # PIL opens lazily; a function using the pixels decodes
+            t1 = time.perf_counter_ns()
+            out = _modify(value) if self.hop == "modified" else value
+            t2 = time.perf_counter_ns()
+            self._data = component.postprocess(out)
+            t3 = time.perf_counter_ns()
+        self.warnings.extend(caught)
+        if timed:
+            self.pre_ns.append(t1 - t0)
+            self.post_ns.append(t3 - t2)
+        same, diff = compare(value, self._sent)  # after postprocess: never timed
+        self.exact = self.exact and same
+        self.worst = (
+            None if diff is None or self.worst is None else max(self.worst, diff)
+        )
+        self._sent = out
+
+    def fields(self) -> dict[str, Any]:
+        """The measured HopResult fields."""
+        total = [a + b for a, b in zip(self.pre_ns, self.post_ns, strict=True)]
+        return {
+            "ms": _ms(statistics.median(total)),
+            "preprocess_ms": _ms(statistics.median(self.pre_ns)),
+            "postprocess_ms": _ms(statistics.median(self.post_ns)),
+            "samples_ms": tuple(_ms(t) for t in total),
+            "hops": len(total) + 1,
+            "bytes_served": os.path.getsize(self._data.path),
+            "served_suffix": Path(self._data.path).suffix,
+            "bit_exact": self.exact,
+            "max_abs_diff": self.worst,
+            "warnings": warning_texts(self.warnings),
+        }
+
+
+def _run_case(
+    chains: Sequence[_Chain], *, repeats: int, where: str, hop: HopKind
+) -> None:
+    """Warm up every chain, then time ``repeats`` hops of each, round-robin with a
+    rotating start so that load changes on a busy machine hit all contenders."""
+    n = len(chains)
+    for r in range(repeats + 1):  # round 0 is the warm-up
+        for chain in [*chains[r % n :], *chains[: r % n]]:
+            try:
+                chain.step(timed=r > 0)
+            except Exception as exc:
+                raise RuntimeError(
+                    f"{chain.label} failed on a {where} {hop} hop: "
+                    f"{exc.__class__.__name__}: {exc}"
+                ) from exc
 
 
 def measure_hops(
@@ -146,13 +188,15 @@ def measure_hops(
 ) -> list[HopResult]:
     """Time pass-through and modified hops for every contender and size.
 
+    The contenders' chains of one case run interleaved, hop by hop.
+
     Parameters:
         sizes: (width, height) of the photo-like RGB test images.
         type: the components' ``type`` (``"numpy"`` or ``"pil"``).
         repeats: timed hops per chain, after one untimed warm-up hop.
         workdir: scratch folder; each chain gets its own cache subfolder, removed
-            when the chain ends.
-        progress: called with a short line before each chain.
+            when the case ends.
+        progress: called with a short line before each case.
     Returns:
         One HopResult per (size, hop kind, contender), in that order.
     Raises:
@@ -164,47 +208,37 @@ def measure_hops(
         initial: object = PIL.Image.fromarray(array) if type == "pil" else array
         where = format_size(size)
         for hop in HOP_KINDS:
-            row: list[HopResult] = []
-            for contender in CONTENDERS:
-                label = contender.image_label
-                build, note = factory("image", contender, type=type)
-                if build is None:
-                    row.append(
-                        HopResult(
-                            size=where,
-                            hop=hop,
-                            contender=contender.key,
-                            label=label,
-                            type=type,
-                            available=False,
-                            note=note,
-                        )
-                    )
-                    continue
-                progress(f"{where} {hop} hop: {label}")
-                folder = workdir / f"image-{contender.key}-{where}-{hop}"
-                with cache_dir(folder), warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    try:
-                        fields = _chain(
-                            build(folder), initial, hop=hop, repeats=repeats
-                        )
-                    except Exception as exc:
-                        raise RuntimeError(
-                            f"{label} failed on a {where} {hop} hop: "
-                            f"{exc.__class__.__name__}: {exc}"
-                        ) from exc
-                row.append(
-                    HopResult(
+            progress(f"{where} {hop} hops")
+            rows: dict[str, HopResult] = {}
+            chains: dict[str, _Chain] = {}
+            with contextlib.ExitStack() as stack:
+                for contender in CONTENDERS:
+                    label = contender.image_label
+                    rows[contender.key] = HopResult(
                         size=where,
                         hop=hop,
                         contender=contender.key,
                         label=label,
                         type=type,
-                        available=True,
-                        warnings=warning_texts(caught),
-                        **fields,
+                        available=False,
                     )
-                )
-            results.extend(with_ratios(row))
+                    build, note = factory("image", contender, type=type)
+                    if build is None:
+                        rows[contender.key] = replace(rows[contender.key], note=note)
+                        continue
+                    folder = workdir / f"image-{contender.key}-{where}-{hop}"
+                    stack.enter_context(cache_dir(folder))
+                    try:
+                        chains[contender.key] = _Chain(
+                            label, build, folder, initial, hop
+                        )
+                    except Exception as exc:
+                        raise RuntimeError(
+                            f"{label} failed to start a {where} {hop} chain: "
+                            f"{exc.__class__.__name__}: {exc}"
+                        ) from exc
+                _run_case(list(chains.values()), repeats=repeats, where=where, hop=hop)
+                for key, chain in chains.items():
+                    rows[key] = replace(rows[key], available=True, **chain.fields())
+            results.extend(with_ratios(list(rows.values())))
     return results

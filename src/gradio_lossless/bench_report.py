@@ -109,7 +109,7 @@ class BenchReport:
     """Everything one ``gradio-lossless bench`` run measured, as written by --json."""
 
     versions: dict[str, str]
-    machine: dict[str, str | int | None]
+    machine: dict[str, str | int | float | None]
     options: dict[str, object]
     hops: tuple[HopResult, ...]
     gallery: tuple[GalleryResult, ...]
@@ -333,7 +333,9 @@ def _target_table(targets: Sequence[TargetResult]) -> Table:
             f"≥ {t.min_ratio:g}{TIMES} faster, bit-exact",
             measured,
             _STATUS_STYLE[t.status],
-            t.note or "",
+            "lossless component unavailable (see note)"
+            if t.status == "skipped"
+            else t.note or "",
         )
     return table
 
@@ -360,9 +362,12 @@ def print_report(report: BenchReport, console: Console) -> None:
                 f"[yellow]warning[/] {r.label}, {where}: {text}", highlight=False
             )
     machine = report.machine
+    load = f"load {machine['loadavg_start']} -> {machine['loadavg_end']} on "
+    if machine["loadavg_start"] is None:
+        load = ""
     console.print(
-        f"gradio {report.versions['gradio']}, {machine['cpu_count']} CPUs, "
-        f"{report.elapsed_s:.0f} s. Times are medians of the timed repetitions; "
+        f"gradio {report.versions['gradio']}, {load}{machine['cpu_count']} CPUs, "
+        f"{report.elapsed_s:.0f} s. Medians, contenders interleaved; "
         "only the ratios carry over to another machine.",
         highlight=False,
     )
