@@ -48,14 +48,30 @@ class Setting:
 
     @property
     def label(self) -> str:
-        """How tables and plots name it: "webp q80", "gr.Image(format='webp')"."""
-        if self.pipeline != "codec":
-            return f"{COMPONENTS[self.pipeline][2]}(format={self.format!r})"
+        """Short name: "webp q80", "png", "gr.Image webp", "gradio_lossless webp"."""
+        if self.pipeline == "gradio":
+            return f"gr.Image {self.format}"
+        if self.pipeline == "lossless":
+            return f"gradio_lossless {self.format}"
         if self.quality is None:
             return self.format
         if self.quality == LOSSLESS:
             return f"{self.format} lossless"
         return f"{self.format} q{self.quality}"
+
+    @property
+    def description(self) -> str:
+        """What exactly runs: "Pillow WEBP quality=80", "gr.Image(format='webp')"."""
+        if self.pipeline != "codec":
+            return (
+                f"{COMPONENTS[self.pipeline][2]}(type='numpy', format={self.format!r})"
+            )
+        spec = FORMATS[self.format]
+        if self.quality is None:
+            return f"Pillow {spec.pillow_format} (lossless)"
+        if self.quality == LOSSLESS:
+            return f"Pillow {spec.pillow_format} lossless=True"
+        return f"Pillow {spec.pillow_format} quality={self.quality}"
 
 
 @dataclass(frozen=True)

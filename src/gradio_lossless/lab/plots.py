@@ -91,7 +91,7 @@ def _exact_text(runs: Sequence[Run]) -> str:
         if run.setting.pipeline == "codec":
             groups.setdefault(run.setting.label, [])
         else:
-            name = run.setting.label.split("(")[0]
+            name = run.setting.label.rsplit(" ", 1)[0]
             groups.setdefault(name, []).append(run.setting.format)
     parts = [f"{k} ({', '.join(v)})" if v else k for k, v in groups.items()]
     return textwrap.fill("bit-exact at every hop: " + ", ".join(parts), 70)
