@@ -285,7 +285,7 @@ def crop_strip(result: LabResult, image_name: str) -> Figure:
         f"|error| x{ERROR_GAIN} at hop {hops[-1]}",
     ]
     figure = Figure(
-        figsize=(1.8 * len(titles) + 2.2, 1.8 * len(runs) + 0.7), layout="constrained"
+        figsize=(1.5 * len(titles) + 1.8, 1.5 * len(runs) + 0.7), layout="constrained"
     )
     axes = figure.subplots(len(runs), len(titles), squeeze=False)
     top, left, height, width = result.crops[image_name]

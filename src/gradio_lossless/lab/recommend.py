@@ -162,7 +162,8 @@ def _judge(setting: Setting, runs: Sequence[Run], c: Constraints) -> Verdict:
             return
         worst, where = min(values) if low else max(values)
         bad = worst < limit if low else worst > limit
-        shown = f"{name} {worst:{fmt}}{unit} ({where})"
+        figure = "exact" if math.isinf(worst) else f"{worst:{fmt}}{unit}"
+        shown = f"{name} {figure} ({where})"
         if bad:
             sign = "<" if low else ">"
             failures.append(f"{shown} {sign} {limit:{fmt}}{unit}")
