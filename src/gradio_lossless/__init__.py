@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gradio_lossless.components import Image
+from gradio_lossless.components import Gallery, Image
 from gradio_lossless.io import read
 
 __version__ = "0.1.0"
 
-__all__ = ["Image", "__version__", "read"]
+__all__ = ["Gallery", "Image", "__version__", "read"]

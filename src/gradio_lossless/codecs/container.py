@@ -137,6 +137,10 @@ def _metadata_chunks(im: PIL.Image.Image, save_kwargs: dict[str, Any]) -> list[b
     ]
 
 
+def _meta_chunk(header: dict[str, Any]) -> bytes:
+    return _chunk(META_CHUNK, json.dumps(header, separators=(",", ":")).encode())
+
+
 def _save_kwargs(im: PIL.Image.Image) -> dict[str, Any]:
     info = im.info
     kwargs: dict[str, Any] = {}
@@ -223,8 +227,6 @@ def encode(value: ImageValue, *, fingerprint: str | None = None) -> bytes:
         save_kwargs = _save_kwargs(value)
         if not native:  # the preview's pixels are not the value's: no tRNS
             save_kwargs.pop("transparency", None)
-    display = display_image(value)  # cheap: no copy for native values
-
     if (
         isinstance(value, np.ndarray)
         and value.dtype == np.uint8
@@ -232,8 +234,9 @@ def encode(value: ImageValue, *, fingerprint: str | None = None) -> bytes:
         and value.shape[2] in (3, 4)
     ):
         png = fast_png.encode_array(value)
-        extra = []
-    elif display.mode in ("RGB", "RGBA") and fast_png.available():
+        return _splice(png, [_meta_chunk(header)], [])
+    display = display_image(value)  # no copy for native PIL values
+    if display.mode in ("RGB", "RGBA") and fast_png.available():
         png = fast_png.encode(display)
         extra = _metadata_chunks(display, save_kwargs) if save_kwargs else []
     else:
@@ -243,7 +246,7 @@ def encode(value: ImageValue, *, fingerprint: str | None = None) -> bytes:
             display.save(buf, "PNG", compress_level=1, **save_kwargs)
         png = buf.getvalue()
         extra = []
-    meta = _chunk(META_CHUNK, json.dumps(header, separators=(",", ":")).encode())
+    meta = _meta_chunk(header)
     after = [] if native else [_chunk(RAW_CHUNK, zlib.compress(_raw_bytes(value), 1))]
     return _splice(png, [*extra, meta], after)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradio_lossless.components.gallery import Gallery
 from gradio_lossless.components.image import Image
 
-__all__ = ["Image"]
+__all__ = ["Gallery", "Image"]

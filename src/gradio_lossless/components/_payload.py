@@ -171,6 +171,7 @@ def deliver(
     image_mode: str | None,
     store: Store,
     format: str,
+    stock_upload: Literal["image", "gallery"] = "image",
 ) -> np.ndarray[Any, Any] | PIL.Image.Image | str:
     """The value a user function receives, as ``type``.
 
@@ -178,7 +179,8 @@ def deliver(
     already matches; otherwise they are converted exactly as stock gr.Image converts
     a lossless file. Uploads follow stock: EXIF orientation and ``image_mode`` for
     pil/numpy; for filepath the uploaded file itself (byte-for-byte) unless
-    ``image_mode`` asks for another mode.
+    ``image_mode`` asks for another mode. With ``stock_upload="gallery"`` uploads
+    follow stock gr.Gallery instead: the file as Pillow opens it, nothing applied.
     """
     if loaded.exact:
         value = loaded.value
@@ -194,6 +196,10 @@ def deliver(
         return _exact_file(value, store, format)
     im = loaded.value
     assert isinstance(im, PIL.Image.Image)  # noqa: S101
+    if stock_upload == "gallery":
+        if type == "filepath":
+            return loaded.path
+        return im if type == "pil" else conversions.pil_to_array(im)
     if type == "filepath":
         if image_mode is None or image_mode == im.mode or loaded.fmt == "GIF":
             return loaded.path
@@ -213,12 +219,15 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
     folder = store.folder(fp)
     target = folder / f"image.{codec.extension}"
     exact = target if codec.name == "png" else folder / "exact.png"
+    # Arrays are kept by reference and re-verified on recall (a copy of a fresh
+    # 24 MB buffer costs ~50 ms of page faults here); PIL images are copied.
+    shared = isinstance(value, np.ndarray)
+    own = value if shared else conversions.copy_value(value)
     if target.is_file() and exact.is_file():
         if store.recall(fp) is None:
-            store.remember(fp, conversions.copy_value(value))
+            store.remember(fp, own, shared=shared)
         store.note_path(target, fp)
         return str(target)
-    own = conversions.copy_value(value)
     data = container.encode(own, fingerprint=fp)
     store.write(exact, data)
     store.note_file(file_digest(data), fp, persist=False)
@@ -227,7 +236,7 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
         shown = encode_display(display, codec.name)
         store.write(target, shown)
         store.note_file(file_digest(shown), fp, persist=True)
-    store.remember(fp, own)
+    store.remember(fp, own, shared=shared)
     store.note_path(target, fp)
     store.note_path(exact, fp)
     return str(target)

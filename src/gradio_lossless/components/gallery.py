@@ -1,0 +1,161 @@
+"""gradio_lossless.Gallery: gr.Gallery whose images arrive bit-exact after any number of hops."""
+
+from __future__ import annotations
+
+import html
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import PIL.Image
+from gradio.components.gallery import GalleryData, GalleryImage, GalleryVideo
+from gradio.data_classes import ImageData
+from gradio_client import utils as client_utils
+
+from gradio_lossless.codecs import spec
+from gradio_lossless.components import _signature
+from gradio_lossless.components._payload import deliver, load, save_returned
+from gradio_lossless.errors import LosslessError
+from gradio_lossless.store import Store, get_store
+
+__all__ = ["Gallery"]
+
+DEFAULT_FORMAT = "png"
+FORMAT_DOC = (
+    'format: What the browser is served for images returned as arrays or PIL images: '
+    '"png" (the default) serves exact PNGs that also carry values PNG cannot hold '
+    '(16-bit colour, float, int32) and all metadata; a lossy format such as "webp" '
+    "serves smaller files for display while the exact values are kept beside them. "
+    "Either way the values the next function receives are exact."
+)
+_WORKERS = max(2, min(8, os.cpu_count() or 2))
+
+
+class Gallery(gr.Gallery):
+    """
+    Drop-in gr.Gallery whose images arrive bit-exact at the next component (pixels,
+    PIL mode or numpy dtype and shape, palette, metadata; captions kept), after any
+    number of hops, in the browser and through gradio_client. Same parameters as
+    gr.Gallery (of the installed Gradio); only the default ``format`` differs.
+    """
+
+    def __init__(
+        self,
+        value: list[Any] | Any | None = None,
+        *,
+        format: str = DEFAULT_FORMAT,
+        **kwargs: Any,
+    ) -> None:
+        _signature.check_kwargs(type(self).__name__, gr.Gallery, kwargs)
+        try:
+            spec(format)
+        except ValueError as exc:
+            raise ValueError(f"Invalid value for parameter `format`: {exc}") from None
+        super().__init__(value, format=format, **kwargs)
+
+    def _lossless_store(self) -> Store:
+        return get_store(self.GRADIO_CACHE)
+
+    def preprocess(self, payload: GalleryData | None) -> list[tuple[Any, str | None]] | None:
+        """
+        Parameters:
+            payload: a list of images or videos, or list of (media, caption) tuples
+        Returns:
+            Passes the list of images or videos as a list of (media, caption) tuples. Depending on `type`, images are `str` file paths, `numpy` arrays or `PIL.Image` objects: exactly the values the previous function returned, or the uploaded files. Videos are always `str` file paths.
+        """
+        if payload is None or not payload.root:
+            return None
+        store = self._lossless_store()
+        data: list[tuple[Any, str | None]] = []
+        for index, element in enumerate(payload.root):
+            if isinstance(element, GalleryVideo):
+                file_path = element.video.path
+            else:
+                file_path = element.image.path or ""
+            if self.file_types and not client_utils.is_valid_file(file_path, self.file_types):
+                raise gr.Error(
+                    "Invalid file type. Please upload a file that is one of these "
+                    f"formats: {self.file_types}"
+                )
+            if isinstance(element, GalleryVideo):
+                data.append((element.video.path, element.caption))
+                continue
+            name = element.image.orig_name or Path(file_path).name
+            if name.lower().endswith(".svg") or self.type == "filepath" and not file_path:
+                data.append((file_path, element.caption))
+                continue
+            try:
+                loaded = load(file_path, store)
+                media = deliver(
+                    loaded,
+                    type=self.type,
+                    image_mode=None,
+                    store=store,
+                    format=self.format,
+                    stock_upload="gallery",
+                )
+            except LosslessError as exc:
+                raise gr.Error(
+                    html.escape(f"Gallery item {index} ({name!r}): {exc}", quote=False)
+                ) from exc
+            data.append((media, element.caption))
+        return data
+
+    def postprocess(self, value: list[Any] | None) -> GalleryData:
+        """
+        Parameters:
+            value: Expects the function to return a `list` of images or videos, or a `list` of (media, `str` caption) tuples. Each image can be a `str` file path, a `numpy` array or a `PIL.Image` object; each video a `str` file path.
+        Returns:
+            a list of images or videos, or list of (media, caption) tuples, whose files carry the exact values
+        """
+        if value is None:
+            return GalleryData(root=[])
+        if isinstance(value, (str, np.ndarray, PIL.Image.Image)):
+            raise gr.Error(
+                "Gallery output: expected a list of images or (image, caption) "
+                f"tuples, got a single {type(value).__name__}"
+            )
+        items = list(value)
+        store = self._lossless_store()
+
+        def save_item(index: int) -> GalleryImage | GalleryVideo:
+            item, caption = items[index], None
+            if isinstance(item, (tuple, list)):
+                if len(item) != 2:
+                    raise gr.Error(
+                        f"Gallery item {index}: expected (image, caption), got a "
+                        f"{type(item).__name__} of length {len(item)}"
+                    )
+                item, caption = item
+            if isinstance(item, (str, Path)):
+                text = str(item)
+                mime = client_utils.get_mimetype(text)
+                if (mime is not None and "video" in mime) or text.lower().endswith(".svg"):
+                    return self._stock_item(item, caption)
+            try:
+                path, _ = save_returned(item, store, format=self.format)
+            except LosslessError as exc:
+                raise gr.Error(
+                    html.escape(f"Gallery item {index}: {exc}", quote=False)
+                ) from exc
+            if path.startswith(("http://", "https://")):
+                return self._stock_item(path, caption)
+            return GalleryImage(
+                image=ImageData(path=path, orig_name=Path(path).name), caption=caption
+            )
+
+        if len(items) <= 1:
+            return GalleryData(root=[save_item(i) for i in range(len(items))])
+        with ThreadPoolExecutor(min(_WORKERS, len(items))) as pool:
+            return GalleryData(root=list(pool.map(save_item, range(len(items)))))
+
+    def _stock_item(self, item: Any, caption: str | None) -> GalleryImage | GalleryVideo:
+        """Videos, SVGs and URLs: exactly what stock gr.Gallery returns for them."""
+        data = super().postprocess([(item, caption)] if caption is not None else [item])
+        return data.root[0]
+
+
+_signature.adopt(Gallery, gr.Gallery, format_default=DEFAULT_FORMAT, format_doc=FORMAT_DOC)
