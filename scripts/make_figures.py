@@ -111,7 +111,7 @@ def before_after(original: Any, results: dict[str, Any], hops: int, path: Path) 
         top.set_title(title, fontsize=11)
         bottom.imshow(image[y : y + CROP, x : x + CROP], interpolation="nearest")
         if fidelity is None:
-            caption = f"zoom: the {CROP}x{CROP} px where stock differs most"
+            caption = f"{CROP}x{CROP} px zoom (largest stock error)"
         elif fidelity.bit_exact:
             caption = "bit-exact (PSNR ∞)"
         else:
