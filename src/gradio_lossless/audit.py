@@ -33,7 +33,7 @@ import numpy.typing as npt
 import PIL.Image
 
 if TYPE_CHECKING:
-    from gradio_client import Client
+    from gradio_client import Client  # type: ignore[import-untyped]
     from matplotlib.figure import Figure
 
 __all__ = [
@@ -136,7 +136,7 @@ def compare(
     psnr = (
         math.inf
         if max_err == 0
-        else float(peak_signal_noise_ratio(a, b, data_range=peak))
+        else float(peak_signal_noise_ratio(a, b, data_range=peak))  # type: ignore[no-untyped-call]
     )
     quality = None
     if ssim:
@@ -145,7 +145,7 @@ def compare(
         win -= 1 - win % 2  # odd, as skimage requires
         quality = (
             float(
-                structural_similarity(
+                structural_similarity(  # type: ignore[no-untyped-call]
                     a, b, data_range=peak, channel_axis=channel_axis, win_size=win
                 )
             )
@@ -178,7 +178,7 @@ def default_image() -> npt.NDArray[np.uint8]:
     with scikit-image, nothing is downloaded)."""
     from skimage import data
 
-    return np.ascontiguousarray(data.astronaut())
+    return np.ascontiguousarray(data.astronaut())  # type: ignore[no-untyped-call]
 
 
 # --- plot ---------------------------------------------------------------------------
@@ -306,7 +306,7 @@ def find_endpoint(client: Client, api_name: str) -> Endpoint:
     """
     name = api_name if api_name.startswith("/") else f"/{api_name}"
     info = client.view_api(print_info=False, return_format="dict")
-    endpoints: dict[str, Any] = info["named_endpoints"]  # type: ignore[index]
+    endpoints: dict[str, Any] = info["named_endpoints"]
     if name not in endpoints:
         known = ", ".join(sorted(endpoints)) or "none"
         raise AuditError(f"no endpoint {name!r} in this app; its endpoints: {known}")

@@ -217,7 +217,8 @@ def build_demo() -> gr.Blocks:
     """
     start = default_image()
     export_dir = Path(tempfile.mkdtemp(prefix="gradio-lossless-demo-"))
-    with gr.Blocks(title="gradio-lossless demo") as demo:
+    demo = gr.Blocks(title="gradio-lossless demo")
+    with demo:
         gr.Markdown(INTRO)
         original_state = gr.State(start)
         with gr.Row(equal_height=True):
