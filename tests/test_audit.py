@@ -13,7 +13,7 @@ import pytest
 
 from gradio_lossless.audit import Fidelity, compare, plot_fidelity
 from gradio_lossless.cli import main
-from gradio_lossless.components import Image
+from gradio_lossless.components import Gallery, Image
 from tests.conftest import free_port
 from tests.samples import photo
 
@@ -46,6 +46,9 @@ def app():  # type: ignore[no-untyped-def]
             lambda image, _: image, [ours_in, strength], ours_out, api_name="strength"
         )
         gr.Button().click(lambda text: text, prompt, prompt, api_name="text_only")
+        stock_gallery, our_gallery = gr.Gallery(type="numpy"), Gallery(type="numpy")
+        gr.Button().click(passthrough, stock_gallery, stock_gallery, api_name="sg")
+        gr.Button().click(passthrough, our_gallery, our_gallery, api_name="lg")
     with serve(demo) as (url, _):
         yield url
 
@@ -76,6 +79,13 @@ def test_lossless_app_survives_exit_0(app, capsys):  # type: ignore[no-untyped-d
     assert out.count("∞") == 4
 
 
+@pytest.mark.parametrize(("api_name", "code"), [("/sg", 1), ("/lg", 0)])
+def test_galleries_first_image_is_followed(app, capsys, api_name, code):  # type: ignore[no-untyped-def]
+    assert audit(app, "--api-name", api_name, "--hops", "2") == code
+    verdict = "✗ degrades" if code else "✓ bit-exact"
+    assert verdict in capsys.readouterr().out
+
+
 def test_user_image_and_other_inputs_with_defaults(app, capsys, tmp_path):  # type: ignore[no-untyped-def]
     """--image is uploaded byte-for-byte; a second input with a default is filled."""
     path = tmp_path / "small.png"
@@ -92,7 +102,7 @@ def test_user_image_and_other_inputs_with_defaults(app, capsys, tmp_path):  # ty
         (
             ["--api-name", "/nope", "--hops", "1"],
             "gradio-lossless audit: no endpoint '/nope' in this app; its endpoints: "
-            "/lossless, /needs_prompt, /stock, /strength, /text_only",
+            "/lg, /lossless, /needs_prompt, /sg, /stock, /strength, /text_only",
         ),
         (
             ["--api-name", "/text_only", "--hops", "1"],

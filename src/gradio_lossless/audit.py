@@ -3,7 +3,8 @@
 The audit feeds one image through an endpoint of a running app again and again
 with ``gradio_client``. The output of hop k becomes the input of hop k+1, the way a
 client (or a ping-pong UI) chains calls. It uses the endpoint's first image input and
-first image output, and compares every output with the original:
+first image output (a ``gr.Image``, or the first image of a ``gr.Gallery``) and
+compares every output with the original:
 
     gradio-lossless audit http://127.0.0.1:7860/ --api-name /predict --hops 20
 
@@ -264,10 +265,12 @@ class Endpoint:
 
     Parameters:
         api_name: e.g. "/predict".
-        image_input: index of the first image parameter.
+        image_input: index of the first image parameter (Image or Gallery).
         arguments: the value for every parameter (defaults; None at ``image_input``).
-        image_output: index of the first image return value.
+        image_output: index of the first image return value (Image or Gallery).
         outputs: how many values the endpoint returns.
+        input_kind: "image" or "gallery" (a gallery gets a one-image list).
+        output_kind: "image" or "gallery" (the gallery's first image is used).
     """
 
     api_name: str
@@ -275,6 +278,8 @@ class Endpoint:
     arguments: tuple[Any, ...]
     image_output: int
     outputs: int
+    input_kind: str = "image"
+    output_kind: str = "image"
 
 
 def connect(url: str, *, download_dir: str | Path) -> Client:
@@ -293,12 +298,16 @@ def connect(url: str, *, download_dir: str | Path) -> Client:
         raise AuditError(f"cannot connect to {url}: {_one_line(exc)}") from exc
 
 
-def _is_image(spec: Mapping[str, Any]) -> bool:
-    return str(spec.get("component", "")).lower() == "image"
+IMAGE_COMPONENTS = ("image", "gallery")
+
+
+def _kind(spec: Mapping[str, Any]) -> str:
+    return str(spec.get("component", "")).lower()
 
 
 def find_endpoint(client: Client, api_name: str) -> Endpoint:
-    """Find ``api_name`` and its first image input and output.
+    """Find ``api_name`` and its first image input and output (an Image, or a
+    Gallery, whose first image is followed).
 
     Raises:
         AuditError: no such endpoint, no image input or output, or another input
@@ -313,8 +322,12 @@ def find_endpoint(client: Client, api_name: str) -> Endpoint:
     endpoint = endpoints[name]
     params: list[dict[str, Any]] = endpoint["parameters"]
     returns: list[dict[str, Any]] = endpoint["returns"]
-    image_in = next((i for i, p in enumerate(params) if _is_image(p)), None)
-    image_out = next((i for i, r in enumerate(returns) if _is_image(r)), None)
+    image_in = next(
+        (i for i, p in enumerate(params) if _kind(p) in IMAGE_COMPONENTS), None
+    )
+    image_out = next(
+        (i for i, r in enumerate(returns) if _kind(r) in IMAGE_COMPONENTS), None
+    )
     if image_in is None:
         raise AuditError(f"endpoint {name!r} has no image input")
     if image_out is None:
@@ -332,7 +345,15 @@ def find_endpoint(client: Client, api_name: str) -> Endpoint:
                 f"({param.get('component')}), which the audit cannot supply; "
                 "give it a default in the app"
             )
-    return Endpoint(name, image_in, tuple(arguments), image_out, len(returns))
+    return Endpoint(
+        name,
+        image_in,
+        tuple(arguments),
+        image_out,
+        len(returns),
+        _kind(params[image_in]),
+        _kind(returns[image_out]),
+    )
 
 
 def run_hops(
@@ -365,7 +386,10 @@ def run_hops(
     results: list[Fidelity] = []
     for hop in range(1, hops + 1):
         args = list(endpoint.arguments)
-        args[endpoint.image_input] = handle_file(current)
+        upload = handle_file(current)
+        if endpoint.input_kind == "gallery":
+            upload = [{"image": upload, "caption": None}]
+        args[endpoint.image_input] = upload
         try:
             result = client.predict(*args, api_name=endpoint.api_name)
         except Exception as exc:
@@ -373,6 +397,8 @@ def run_hops(
                 f"hop {hop}: {endpoint.api_name} failed: {_one_line(exc)}"
             ) from exc
         output = result[endpoint.image_output] if endpoint.outputs > 1 else result
+        if endpoint.output_kind == "gallery":
+            output = (output or [{}])[0].get("image")
         if isinstance(output, dict):  # an image the client did not download
             output = output.get("path")
         if not output or not Path(str(output)).is_file():
