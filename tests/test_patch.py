@@ -17,7 +17,8 @@ import PIL.Image
 import pytest
 from gradio_client import handle_file
 
-from gradio_lossless.components.image import Image as LosslessImage
+from gradio_lossless.components import Gallery as LosslessGallery
+from gradio_lossless.components import Image as LosslessImage
 from gradio_lossless.conversions import values_equal
 from gradio_lossless.patch import (
     STOCK_GALLERY,
@@ -27,11 +28,6 @@ from gradio_lossless.patch import (
     unpatch,
 )
 from tests.samples import photo
-
-try:
-    from gradio_lossless.components.gallery import Gallery as LosslessGallery
-except ModuleNotFoundError:  # the Gallery component is not written yet
-    LosslessGallery = None
 
 IMAGE_NAMES = [
     (gradio, "Image"),
@@ -78,8 +74,7 @@ def test_patch_and_unpatch_are_idempotent() -> None:
     for module, attr in IMAGE_NAMES:
         assert getattr(module, attr) is LosslessImage
     for module, attr in GALLERY_NAMES:
-        expected = STOCK_GALLERY if LosslessGallery is None else LosslessGallery
-        assert getattr(module, attr) is expected
+        assert getattr(module, attr) is LosslessGallery
     unpatch()
     unpatch()
     assert not is_patched()
@@ -103,9 +98,10 @@ def test_constructors_and_string_shortcuts_build_ours() -> None:
 
     built = get_component_instance({"name": "image", "type": "filepath"})
     assert (type(built), built.type) == (LosslessImage, "filepath")
-    if LosslessGallery is not None:
-        assert type(gr.Gallery()) is LosslessGallery
-        assert type(get_component_instance("gallery")) is LosslessGallery
+    assert type(gr.Gallery()) is LosslessGallery
+    assert type(get_component_instance("gallery")) is LosslessGallery
+    iface = gr.Interface(lambda images: images, "gallery", "gallery")
+    assert type(iface.output_components[0]) is LosslessGallery
     unpatch()
     iface = gr.Interface(lambda image: image, "image", "image")
     assert type(iface.input_components[0]) is STOCK_IMAGE
@@ -119,8 +115,8 @@ def test_our_classes_do_not_recurse_while_patched() -> None:
     assert image.format == "png"
     assert type(image).__mro__[1] is STOCK_IMAGE
     assert gr.Image(format="webp").format == "webp"  # explicit arguments kept
-    if LosslessGallery is not None:
-        assert type(LosslessGallery()).__mro__[1] is STOCK_GALLERY
+    assert type(LosslessGallery(type="numpy")).__mro__[1] is STOCK_GALLERY
+    assert gr.Gallery(format="webp").format == "webp"
 
 
 def test_reimport_while_patched_still_finds_stock() -> None:
@@ -184,3 +180,41 @@ def test_app_built_after_patch_is_lossless_and_unpatch_restores_loss(  # type: i
     assert all(values_equal(v, original) for v in patched)
     assert not any(values_equal(v, original) for v in stock)
     assert stock[0].shape == original.shape  # same size: only the values degrade
+
+
+def _gallery_app() -> gr.Blocks:
+    with gr.Blocks() as demo:
+        a = gr.Gallery(type="numpy")
+        b = gr.Gallery(type="numpy")
+        gr.Button().click(lambda images: images, a, b, api_name="hop")
+    return demo
+
+
+def _gallery_hops(client, start: str, n: int) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+    values, current = [], start
+    for _ in range(n):
+        (item,) = client.predict(
+            [{"image": handle_file(current), "caption": "c"}], api_name="/hop"
+        )
+        assert item["caption"] == "c"
+        current = item["image"]
+        with PIL.Image.open(current) as im:
+            values.append(np.asarray(im))
+    return values
+
+
+@pytest.mark.e2e
+def test_gallery_app_built_after_patch_is_lossless(server, tmp_path):  # type: ignore[no-untyped-def]
+    original = photo(48, 64)
+    start = tmp_path / "start.png"
+    PIL.Image.fromarray(original).save(start)
+
+    patch()
+    with server(_gallery_app()) as (_, client):
+        patched = _gallery_hops(client, str(start), 3)
+    unpatch()
+    with server(_gallery_app()) as (_, client):
+        stock = _gallery_hops(client, str(start), 3)
+
+    assert all(values_equal(v, original) for v in patched)
+    assert not any(values_equal(v, original) for v in stock)

@@ -14,8 +14,7 @@ What it changes: the names under which Gradio exposes the classes, and nothing e
 
 so ``gr.Image(...)``, ``gr.components.Image(...)`` and the string shortcuts
 (``gr.Interface(fn, "image", "gallery")``, ``{"name": "image"}``), which Gradio looks
-up in ``gradio.components``, build ``gradio_lossless.Image`` / ``Gallery``. Gallery is
-patched once ``gradio_lossless.components.gallery`` exists.
+up in ``gradio.components``, build ``gradio_lossless.Image`` / ``Gallery``.
 
 Limits:
 - Only components built after ``patch()``; components that already exist stay stock.
@@ -31,7 +30,6 @@ Limits:
 
 from __future__ import annotations
 
-import importlib
 import threading
 from types import ModuleType
 
@@ -60,22 +58,13 @@ _PLACES: dict[str, tuple[ModuleType, ...]] = {
     "Image": (gradio, gradio.components, gradio.components.image),
     "Gallery": (gradio, gradio.components, gradio.components.gallery),
 }
-_GALLERY_MODULE = "gradio_lossless.components.gallery"
 _lock = threading.Lock()
 
 
 def _lossless_classes() -> dict[str, type]:
-    from gradio_lossless.components.image import Image
+    from gradio_lossless.components import Gallery, Image
 
-    classes: dict[str, type] = {"Image": Image}
-    try:
-        gallery = importlib.import_module(_GALLERY_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != _GALLERY_MODULE:
-            raise
-    else:
-        classes["Gallery"] = gallery.Gallery
-    return classes
+    return {"Image": Image, "Gallery": Gallery}
 
 
 def _is_ours(cls: object) -> bool:
