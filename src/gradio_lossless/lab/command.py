@@ -326,12 +326,8 @@ def run(args: argparse.Namespace) -> int:
         images, skipped = load_images(args.images)
     else:
         images, skipped = default_images(), []
-    for item in skipped:
-        err.print(
-            f"[yellow]skipped[/] {item.path}: {item.reason}",
-            markup=True,
-            highlight=False,
-        )
+    for item in skipped:  # plain lines: a long path must not be wrapped
+        print(f"skipped {item.path}: {item.reason}", file=sys.stderr)
     if not images:
         print(
             f"gradio-lossless lab: none of the {len(skipped)} files could be read",

@@ -160,7 +160,8 @@ def _judge(setting: Setting, runs: Sequence[Run], c: Constraints) -> Verdict:
     ) -> None:
         if not values:
             return
-        worst, where = min(values) if low else max(values)
+        pick = min if low else max  # the first image wins a tie
+        worst, where = pick(values, key=lambda value: value[0])
         bad = worst < limit if low else worst > limit
         figure = "exact" if math.isinf(worst) else f"{worst:{fmt}}{unit}"
         shown = f"{name} {figure} ({where})"
