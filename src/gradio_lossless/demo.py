@@ -11,7 +11,8 @@ bit-exact badge) and plots PSNR per hop for both columns.
     gradio-lossless demo --port 8000 --host 0.0.0.0
 
 It starts on scikit-image's bundled astronaut (512x512, nothing is downloaded). An
-upload into "Original" resets both columns; clearing it brings the astronaut back.
+upload into "Original" (remove the current image with its X first) resets both columns
+and their counters.
 "Export" (API: ``/export``) returns an ``.npz`` holding the original and the value
 each column's function last received, so anyone can check the claim.
 """
@@ -213,7 +214,8 @@ def build_demo() -> gr.Blocks:
     API endpoints (for gradio_client and the tests): ``/stock_a_to_b``,
     ``/stock_b_to_a``, ``/lossless_a_to_b``, ``/lossless_b_to_a`` (one image in, the
     same image out into the other component, plus status, plot and button states),
-    ``/reset`` (a new original) and ``/export`` (the ``.npz`` of received values).
+    ``/reset`` (a new original, or the astronaut when given none) and ``/export``
+    (the ``.npz`` of received values).
     """
     start = default_image()
     export_dir = Path(tempfile.mkdtemp(prefix="gradio-lossless-demo-"))
@@ -225,7 +227,7 @@ def build_demo() -> gr.Blocks:
             original = LosslessImage(
                 value=start,
                 type="numpy",
-                label="Original (upload your own; clear for the astronaut)",
+                label="Original: remove it (X) to upload your own",
                 sources=["upload", "clipboard"],
                 elem_id="original",
                 scale=1,
@@ -281,12 +283,6 @@ def build_demo() -> gr.Blocks:
             return values
 
         original.upload(reset, original, reset_outputs, api_name="reset")
-        original.clear(
-            lambda: [start, *reset(None)],
-            None,
-            [original, *reset_outputs],
-            api_visibility="private",
-        )
         export.click(
             partial(export_received, folder=export_dir),
             [original_state, stock.trail, lossless.trail],
