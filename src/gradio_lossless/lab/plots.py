@@ -290,8 +290,8 @@ def crop_strip(result: LabResult, image_name: str) -> Figure:
     axes = figure.subplots(len(runs), len(titles), squeeze=False)
     top, left, height, width = result.crops[image_name]
     figure.suptitle(
-        f"{image_name}: the {width}x{height} most detailed region at x={left}, "
-        f"y={top}, enlarged without smoothing",
+        f"{image_name}: the {width}x{height} region at x={left}, y={top} that lossy "
+        "WebP hurts most, enlarged without smoothing",
         fontsize=11,
     )
     for index, (row, run) in enumerate(zip(axes, runs, strict=True)):

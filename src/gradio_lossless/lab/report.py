@@ -290,7 +290,8 @@ def render_report(
         parts += [f"<h3>{_esc(image.name)}</h3>", _table(result, image.name)]
     parts.append("<h2>What the damage looks like</h2>")
     parts.append(
-        "<p>The most detailed square of each image, enlarged without smoothing, "
+        "<p>The square of each image where lossy WebP (gr.Image's default) does the "
+        "most damage, enlarged without smoothing, "
         f"after hops {', '.join(map(str, result.config.crop_hops))}; the last column "
         "is the colour error at the last of them, amplified 8 times "
         "(black = no change).</p>"

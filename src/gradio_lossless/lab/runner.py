@@ -18,7 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from gradio_lossless.lab.formats import FORMATS, Availability, Quality, availability
+from gradio_lossless.lab.formats import (
+    FORMATS,
+    Availability,
+    Quality,
+    availability,
+    decode,
+    encode,
+)
 from gradio_lossless.lab.gradio_pipeline import (
     COMPONENTS,
     ComponentKind,
@@ -82,26 +89,7 @@ class LabResult:
     elapsed_s: float
 
 
-def choose_crop(pixels: npt.NDArray[np.uint8], size: int = CROP_SIZE) -> Box:
-    """Pick the square window with the most detail, where damage shows first.
-
-    Detail is the summed absolute gradient of the luminance (times alpha, for an
-    RGBA image); ties go to the top-left.
-
-    Parameters:
-        pixels: HxWxC uint8 array.
-        size: side of the window in pixels (clipped to the image).
-    Returns:
-        (top, left, height, width).
-    """
-    height, width = pixels.shape[:2]
-    side = min(size, height, width)
-    luma = pixels[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-    if pixels.shape[2] == 4:  # detail under transparent pixels is not seen
-        luma *= pixels[..., 3] / 255
-    energy = np.zeros_like(luma)
-    energy[:, 1:] += np.abs(np.diff(luma, axis=1))
-    energy[1:, :] += np.abs(np.diff(luma, axis=0))
+def _window_argmax(energy: npt.NDArray[np.float64], side: int) -> tuple[int, int]:
     integral = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     sums = (
         integral[side:, side:]
@@ -110,7 +98,38 @@ def choose_crop(pixels: npt.NDArray[np.uint8], size: int = CROP_SIZE) -> Box:
         + integral[:-side, :-side]
     )
     top, left = np.unravel_index(int(np.argmax(sums)), sums.shape)
-    return int(top), int(left), side, side
+    return int(top), int(left)
+
+
+def choose_crop(pixels: npt.NDArray[np.uint8], size: int = CROP_SIZE) -> Box:
+    """Pick the square window where lossy encoding visibly hurts the image most.
+
+    The probe is one hop of Pillow WebP at quality 80 (what gr.Image does): the
+    window with the largest summed colour error, weighted by alpha so damage under
+    transparent pixels does not count. An image the probe does not change falls
+    back to the window with the most detail (summed luminance gradient). Ties go
+    to the top-left.
+
+    Parameters:
+        pixels: HxWx3 or HxWx4 uint8 array.
+        size: side of the window in pixels (clipped to the image).
+    Returns:
+        (top, left, height, width).
+    """
+    height, width = pixels.shape[:2]
+    side = min(size, height, width)
+    mode = "RGBA" if pixels.shape[2] == 4 else "RGB"
+    probe = decode(encode(pixels, FORMATS["webp"], 80), mode=mode)
+    energy = np.abs(probe[..., :3].astype(np.float64) - pixels[..., :3]).sum(axis=2)
+    if not energy.any():
+        luma = pixels[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+        energy = np.zeros_like(luma)
+        energy[:, 1:] += np.abs(np.diff(luma, axis=1))
+        energy[1:, :] += np.abs(np.diff(luma, axis=0))
+    if mode == "RGBA":
+        energy *= pixels[..., 3] / 255
+    top, left = _window_argmax(energy, side)
+    return top, left, side, side
 
 
 def plan(config: LabConfig) -> tuple[list[Setting], list[Availability]]:
