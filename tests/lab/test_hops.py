@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from gradio_lossless.lab.hops import Job, Run, Setting, run_job
@@ -103,3 +104,23 @@ def test_progress_reports_every_hop(small: list[LabImage]) -> None:
     assert totals == [32]
     assert sum(steps) == 32
     assert len(result.runs) == 8
+
+
+def test_crop_goes_where_lossy_encoding_hurts() -> None:
+    flat = np.full((256, 256, 3), 128, np.uint8)
+    rng = np.random.default_rng(5)
+    flat[100:148, 60:108] = rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)
+    top, left, height, width = choose_crop(flat)
+    assert (height, width) == (48, 48)
+    assert abs(top - 100) <= 8
+    assert abs(left - 60) <= 8
+
+
+def test_crop_ignores_damage_under_transparent_pixels() -> None:
+    rng = np.random.default_rng(6)
+    pixels = rng.integers(0, 256, (128, 128, 4), dtype=np.uint8)
+    pixels[..., 3] = 0
+    pixels[64:, 64:, 3] = 255  # only the bottom-right quarter is visible
+    top, left, _, _ = choose_crop(pixels)
+    assert top >= 56
+    assert left >= 56
