@@ -19,8 +19,12 @@ door. Modules, in the order data flows through them:
 
 from __future__ import annotations
 
-from gradio_lossless.lab.runner import LabConfig, LabResult, run_lab
-from gradio_lossless.lab.samples import LabImage, default_images, load_images
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gradio_lossless.lab.runner import LabConfig, LabResult, run_lab
+    from gradio_lossless.lab.samples import LabImage, default_images, load_images
 
 __all__ = [
     "LabConfig",
@@ -30,3 +34,21 @@ __all__ = [
     "load_images",
     "run_lab",
 ]
+
+# Imported on first use: the CLI imports lab.command for every subcommand, and
+# the measuring modules pull in scikit-image.
+_HOMES = {
+    "LabConfig": "runner",
+    "LabResult": "runner",
+    "run_lab": "runner",
+    "LabImage": "samples",
+    "default_images": "samples",
+    "load_images": "samples",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{_HOMES[name]}")
+    return getattr(module, name)
