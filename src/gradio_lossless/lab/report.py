@@ -224,7 +224,10 @@ def _notes(result: LabResult) -> list[str]:
             f"Image(type='numpy', format=..., image_mode={mode!r}). Their reference is "
             "the original converted to that image_mode, since that conversion is what "
             "the app asked for. bits/px counts the served file; gradio_lossless keeps "
-            "the exact value beside a lossy preview, which is not counted."
+            "the exact value beside a lossy preview, which is not counted. Each hop "
+            "is a pass-through (the function returns what it received), so "
+            "gradio_lossless re-serves the value it already stored, which is why its "
+            "hops after the first take almost no time."
         )
     for item in result.unavailable:
         hint = f" Install with: {item.install_hint}" if item.install_hint else ""
