@@ -188,6 +188,75 @@ def test_json_into_missing_folder_exits_2(
     )
 
 
+class _BrokenImage:
+    """Serves like stock gr.Image, then raises on the first preprocess."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        import gradio as gr
+
+        self._inner = gr.Image(**kwargs)
+
+    def postprocess(self, value: Any) -> Any:
+        return self._inner.postprocess(value)
+
+    def preprocess(self, payload: Any) -> Any:
+        raise ValueError("boom")
+
+
+class _BrokenGallery:
+    def __init__(self, **kwargs: Any) -> None:
+        pass
+
+    def postprocess(self, value: Any) -> Any:
+        raise ValueError("boom")
+
+
+@pytest.fixture
+def broken_lossless(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradio_lossless.bench_contenders as contenders
+
+    classes = {"image": _BrokenImage, "gallery": _BrokenGallery}
+    monkeypatch.setattr(
+        contenders, "_lossless_class", lambda kind: (classes[kind], None)
+    )
+
+
+TINY = ["--sizes", "16x16", "--repeats", "1", "--gallery-count", "1"]
+TINY += ["--gallery-size", "16x16", "--gallery-repeats", "1"]
+
+
+@pytest.mark.usefixtures("broken_lossless")
+def test_component_error_is_reported_and_others_still_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "broken.json"
+    assert main(["bench", *TINY, "--json", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "error" in captured.out
+    assert captured.err.endswith(
+        "gradio-lossless bench: 4 measurements failed because a component raised "
+        "(rerun with --verbose for the traceback)\n"
+    )
+    data = json.loads(out.read_text(encoding="utf-8"))
+    for row in data["hops"] + data["gallery"]:
+        if row["contender"] == "lossless":
+            assert row["available"] is False
+            assert row["error"].endswith("ValueError: boom")
+            assert row["ms"] is None
+        else:
+            assert row["available"] is True
+            assert row["error"] is None
+    assert data["hops"][2]["error"] == (
+        "gradio_lossless.Image() failed on a 16x16 pass-through hop: ValueError: boom"
+    )
+
+
+@pytest.mark.usefixtures("broken_lossless")
+def test_component_error_with_verbose_raises() -> None:
+    with pytest.raises(RuntimeError, match=r"Image\(\) failed on a 16x16 pass-through"):
+        main(["--verbose", "bench", *TINY])
+
+
 def _target(status: str) -> TargetResult:
     return TargetResult(
         name="image-modified",

@@ -11,7 +11,9 @@ Measures, in the same process on the same deterministic photo-like pixels:
 
 then prints the ratios against stock webp next to the issues' targets. Exit
 codes: 0 done (targets are only reported), 1 with ``--check`` when a target fails
-or could not run, 2 on a usage error.
+or could not run, 2 on a usage error or when a component raised (its rows say so;
+the other contenders are still measured, unless ``--verbose`` asks for the
+traceback).
 
 Images come from ``bench_images``, the contenders from ``bench_contenders``, the
 measurements from ``bench_hops`` and ``bench_gallery``, tables, targets and JSON
@@ -221,7 +223,8 @@ def run(args: argparse.Namespace) -> int:
         args: parsed options from :func:`configure`.
     Returns:
         0 when done; 1 with ``--check`` if a target failed or was skipped; 2 when
-        the JSON file cannot be written.
+        the JSON file cannot be written or a component raised (the tables and
+        JSON still show everything else).
     """
     options = _resolve(args)
     sizes: list[Size] = options["sizes"]  # type: ignore[assignment]
@@ -241,6 +244,9 @@ def run(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         err.print(f"[dim]bench: {line}[/]")
 
+    # --verbose (the top-level flag): a component that raises stops the run with a
+    # traceback; otherwise its rows show the error and the others carry on.
+    strict = bool(getattr(args, "verbose", False))
     started = time.perf_counter()
     load_start = _loadavg()
     workdir = Path(tempfile.mkdtemp(prefix="gradio-lossless-bench-"))
@@ -252,6 +258,7 @@ def run(args: argparse.Namespace) -> int:
             type=args.type,
             repeats=options["repeats"],  # type: ignore[arg-type]
             workdir=workdir,
+            strict=strict,
             progress=progress,
         )
         gallery: list[GalleryResult] = []
@@ -262,6 +269,7 @@ def run(args: argparse.Namespace) -> int:
                 type=args.type,
                 repeats=options["gallery_repeats"],  # type: ignore[arg-type]
                 workdir=workdir,
+                strict=strict,
                 progress=progress,
             )
         versions = _versions()
@@ -293,6 +301,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_json(report, args.json)
         out.print(f"wrote {args.json}", highlight=False)
+    failed = [r for r in (*report.hops, *report.gallery) if r.error]
+    if failed:
+        print(
+            f"gradio-lossless bench: {len(failed)} measurements failed because a "
+            "component raised (rerun with --verbose for the traceback)",
+            file=sys.stderr,
+        )
+        return 2
     if args.check:
         bad = [t for t in report.targets if t.status in ("fail", "skipped")]
         if bad:

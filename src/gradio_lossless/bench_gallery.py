@@ -62,6 +62,7 @@ class GalleryResult:
     ``bit_exact`` is True when ``preprocess`` of the served gallery gives back
     every item exactly; ``max_abs_diff`` is the largest per-pixel difference, in
     8-bit levels. ``vs_stock_webp`` is stock webp's median divided by this one's.
+    ``error`` is set, and ``available`` False, when the component raised.
     """
 
     phase: GalleryPhase
@@ -78,6 +79,7 @@ class GalleryResult:
     max_abs_diff: int | None = None
     warnings: tuple[str, ...] = ()
     vs_stock_webp: float | None = None
+    error: str | None = None
 
 
 def _check(
@@ -142,6 +144,7 @@ class _GalleryRun:
         self._checks: dict[GalleryPhase, tuple[bool, int | None]] = {}
         self._bytes: dict[GalleryPhase, int] = {}
         self._warnings: list[warnings.WarningMessage] = []
+        self.error: str | None = None
 
     def _postprocess(
         self, phase: GalleryPhase, images: list[_Array], *, check: bool
@@ -163,15 +166,25 @@ class _GalleryRun:
         self._warnings.extend(caught)
         self._bytes[phase] = _served_bytes(self._data)
 
-    def step(self, phase: GalleryPhase, images: list[_Array], *, check: bool) -> None:
-        """One timed postprocess; ``first`` starts on a fresh component and cache."""
+    def step(
+        self, phase: GalleryPhase, images: list[_Array], *, check: bool, strict: bool
+    ) -> None:
+        """One timed postprocess; ``first`` starts on a fresh component and cache.
+
+        A component that raises is recorded in ``error`` and not run again; with
+        ``strict`` the error is raised instead.
+        """
+        if self.error is not None:
+            return
         try:
             self._postprocess(phase, images, check=check)
         except Exception as exc:
-            raise RuntimeError(
+            self.error = (
                 f"{self.label} failed on {len(images)} images ({phase} postprocess): "
                 f"{exc.__class__.__name__}: {exc}"
-            ) from exc
+            )
+            if strict:
+                raise RuntimeError(self.error) from exc
 
     def fields(self, phase: GalleryPhase) -> dict[str, Any]:
         """The measured GalleryResult fields of one phase."""
@@ -191,6 +204,7 @@ def measure_gallery(
     type: BenchType,
     repeats: int,
     workdir: Path,
+    strict: bool = False,
     progress: Callable[[str], None] = lambda _: None,
 ) -> list[GalleryResult]:
     """Time a gallery's first postprocess of new images and an unchanged one.
@@ -204,11 +218,13 @@ def measure_gallery(
         type: the components' ``type``, which decides what the check compares.
         repeats: timed postprocess calls per phase (at least 1).
         workdir: scratch folder; every cache folder made in it is removed.
+        strict: raise when a component raises, instead of recording the error in
+            its rows and carrying on with the other contenders.
         progress: called with a short line before each phase.
     Returns:
         GalleryResult for phase ``first`` of every contender, then ``unchanged``.
     Raises:
-        RuntimeError: a component failed; the message names which.
+        RuntimeError: with ``strict``, a component raised; the message names which.
     """
     base = [photo(size, variant=_VARIANT_BASE + i) for i in range(count)]
     where = format_size(size)
@@ -231,12 +247,13 @@ def measure_gallery(
                     # New pixels every repetition, so no store already holds them.
                     images = [np.roll(img, r, axis=1) if r else img for img in base]
                 for run in order[r % len(order) :] + order[: r % len(order)]:
-                    run.step(phase, images, check=r == repeats - 1)
+                    run.step(phase, images, check=r == repeats - 1, strict=strict)
         results: list[GalleryResult] = []
         for phase in GALLERY_PHASES:
             row = []
             for contender in CONTENDERS:
                 measured = runs.get(contender.key)
+                ok = measured is not None and measured.error is None
                 row.append(
                     GalleryResult(
                         phase=phase,
@@ -244,9 +261,10 @@ def measure_gallery(
                         label=contender.gallery_label,
                         size=where,
                         count=count,
-                        available=measured is not None,
+                        available=ok,
                         note=notes[contender.key],
-                        **(measured.fields(phase) if measured else {}),
+                        error=None if measured is None else measured.error,
+                        **(measured.fields(phase) if measured and ok else {}),
                     )
                 )
             results.extend(with_ratios(row))

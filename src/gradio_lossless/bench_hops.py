@@ -57,7 +57,8 @@ class HopResult:
     equals the original. ``max_abs_diff`` is the largest per-pixel difference seen
     on any hop, in 8-bit levels (None when shapes differed). ``bytes_served`` is
     the size of the last served file. ``vs_stock_webp`` is stock webp's median
-    divided by this one's (above 1 means faster).
+    divided by this one's (above 1 means faster). ``error`` is set, and
+    ``available`` False, when the component raised during the chain.
     """
 
     size: str
@@ -78,6 +79,7 @@ class HopResult:
     max_abs_diff: int | None = None
     warnings: tuple[str, ...] = ()
     vs_stock_webp: float | None = None
+    error: str | None = None
 
 
 def _modify(value: object) -> object:
@@ -161,21 +163,33 @@ class _Chain:
         }
 
 
+def _failure(label: str, where: str, exc: Exception) -> str:
+    return f"{label} failed on {where}: {exc.__class__.__name__}: {exc}"
+
+
 def _run_case(
-    chains: Sequence[_Chain], *, repeats: int, where: str, hop: HopKind
-) -> None:
+    chains: Sequence[_Chain], *, repeats: int, where: str, strict: bool
+) -> dict[str, str]:
     """Warm up every chain, then time ``repeats`` hops of each, round-robin with a
-    rotating start so that load changes on a busy machine hit all contenders."""
-    n = len(chains)
+    rotating start so that load changes on a busy machine hit all contenders.
+
+    Returns:
+        label -> error message for chains whose component raised (they stop there);
+        with ``strict`` the first such error is raised instead.
+    """
+    errors: dict[str, str] = {}
     for r in range(repeats + 1):  # round 0 is the warm-up
-        for chain in [*chains[r % n :], *chains[: r % n]]:
+        start = r % len(chains)
+        for chain in [*chains[start:], *chains[:start]]:
+            if chain.label in errors:
+                continue
             try:
                 chain.step(timed=r > 0)
             except Exception as exc:
-                raise RuntimeError(
-                    f"{chain.label} failed on a {where} {hop} hop: "
-                    f"{exc.__class__.__name__}: {exc}"
-                ) from exc
+                errors[chain.label] = _failure(chain.label, where, exc)
+                if strict:
+                    raise RuntimeError(errors[chain.label]) from exc
+    return errors
 
 
 def measure_hops(
@@ -184,6 +198,7 @@ def measure_hops(
     type: BenchType,
     repeats: int,
     workdir: Path,
+    strict: bool = False,
     progress: Callable[[str], None] = lambda _: None,
 ) -> list[HopResult]:
     """Time pass-through and modified hops for every contender and size.
@@ -196,11 +211,14 @@ def measure_hops(
         repeats: timed hops per chain, after one untimed warm-up hop.
         workdir: scratch folder; each chain gets its own cache subfolder, removed
             when the case ends.
+        strict: raise when a component raises, instead of recording the error in
+            its row and carrying on with the other contenders.
         progress: called with a short line before each case.
     Returns:
         One HopResult per (size, hop kind, contender), in that order.
     Raises:
-        RuntimeError: a component failed; the message names which and where.
+        RuntimeError: with ``strict``, a component raised; the message names which
+            and where.
     """
     results: list[HopResult] = []
     for size in sizes:
@@ -233,12 +251,22 @@ def measure_hops(
                             label, build, folder, initial, hop
                         )
                     except Exception as exc:
-                        raise RuntimeError(
-                            f"{label} failed to start a {where} {hop} chain: "
-                            f"{exc.__class__.__name__}: {exc}"
-                        ) from exc
-                _run_case(list(chains.values()), repeats=repeats, where=where, hop=hop)
+                        error = _failure(
+                            label, f"{where} {hop} (first postprocess)", exc
+                        )
+                        if strict:
+                            raise RuntimeError(error) from exc
+                        rows[contender.key] = replace(rows[contender.key], error=error)
+                errors = _run_case(
+                    list(chains.values()),
+                    repeats=repeats,
+                    where=f"a {where} {hop} hop",
+                    strict=strict,
+                )
                 for key, chain in chains.items():
-                    rows[key] = replace(rows[key], available=True, **chain.fields())
+                    if chain.label in errors:
+                        rows[key] = replace(rows[key], error=errors[chain.label])
+                    else:
+                        rows[key] = replace(rows[key], available=True, **chain.fields())
             results.extend(with_ratios(list(rows.values())))
     return results

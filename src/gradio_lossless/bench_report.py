@@ -88,7 +88,8 @@ TARGETS: tuple[TargetSpec, ...] = (
 class TargetResult:
     """A target next to what this run measured.
 
-    ``status`` is ``pass`` (fast enough and bit-exact), ``fail``, ``skipped`` (the
+    ``status`` is ``pass`` (fast enough and bit-exact), ``fail`` (too slow, not
+    bit-exact, or the component raised), ``skipped`` (the
     lossless component could not run) or ``not measured`` (the options left the
     case out, e.g. ``--sizes`` without 3840x2160). ``ratio`` is times faster than
     stock webp.
@@ -132,6 +133,10 @@ def _judge(
     )
     if result is None:
         return unmeasured
+    if result.error is not None:
+        return dataclasses.replace(
+            unmeasured, status="fail", note="the component raised (see below)"
+        )
     if not result.available:
         return dataclasses.replace(unmeasured, status="skipped", note=result.note)
     ratio = result.vs_stock_webp
@@ -237,6 +242,10 @@ def _exact(result: HopResult | GalleryResult) -> str:
     return f"[red]no[/]{diff}"
 
 
+def _missing(result: HopResult | GalleryResult) -> str:
+    return "[red]error[/]" if result.error else "[yellow]unavailable[/]"
+
+
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f}"
 
@@ -261,7 +270,7 @@ def _hop_table(hops: Sequence[HopResult]) -> Table:
             table.add_section()
         case = (r.size, r.hop)
         if not r.available:
-            table.add_row(r.size, r.hop, r.label, "[yellow]unavailable[/]", *["—"] * 5)
+            table.add_row(r.size, r.hop, r.label, _missing(r), *["—"] * 5)
             continue
         served = f"{format_bytes(r.bytes_served)} {r.served_suffix or ''}".rstrip()
         table.add_row(
@@ -298,7 +307,7 @@ def _gallery_table(gallery: Sequence[GalleryResult]) -> Table:
             table.add_section()
         phase = r.phase
         if not r.available:
-            table.add_row(r.phase, r.label, "[yellow]unavailable[/]", *["—"] * 3)
+            table.add_row(r.phase, r.label, _missing(r), *["—"] * 3)
             continue
         table.add_row(
             r.phase,
@@ -351,6 +360,8 @@ def print_report(report: BenchReport, console: Console) -> None:
     notes = sorted({f"{r.label}: {r.note}" for r in results if r.note})
     for note in notes:
         console.print(f"[yellow]note[/] {note}", highlight=False)
+    for error in sorted({r.error for r in results if r.error}):
+        console.print(f"[red]error[/] {error}", highlight=False)
     for r in results:
         for text in r.warnings:
             where = (
