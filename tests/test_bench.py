@@ -94,6 +94,7 @@ def test_stock_webp_is_not_bit_exact(quick: dict[str, Any]) -> None:
     for row in _rows(quick, "stock-webp"):
         assert row["bit_exact"] is False
         assert row["max_abs_diff"] > 0
+        assert row.get("served_file_exact", row.get("served_files_exact")) is False
     assert {
         r["served_suffix"] for r in quick["hops"] if r["contender"] == "stock-webp"
     } == {".webp"}
@@ -103,6 +104,7 @@ def test_stock_png_is_bit_exact(quick: dict[str, Any]) -> None:
     for row in _rows(quick, "stock-png"):
         assert row["bit_exact"] is True
         assert row["max_abs_diff"] == 0
+        assert row.get("served_file_exact", row.get("served_files_exact")) is True
 
 
 def test_lossless_rows_are_bit_exact_or_say_why_not(quick: dict[str, Any]) -> None:
@@ -110,6 +112,8 @@ def test_lossless_rows_are_bit_exact_or_say_why_not(quick: dict[str, Any]) -> No
         if row["available"]:
             assert row["bit_exact"] is True, row
             assert row["max_abs_diff"] == 0
+            # the default format serves a file that holds the exact value
+            assert row.get("served_file_exact", row.get("served_files_exact")) is True
             assert row["vs_stock_webp"] > 0
         else:
             assert row["note"].startswith("unavailable: cannot import ")

@@ -32,6 +32,8 @@ __all__ = [
     "cache_dir",
     "compare",
     "factory",
+    "file_matches",
+    "warning_texts",
     "with_ratios",
 ]
 
@@ -194,6 +196,27 @@ def compare(received: object, sent: object) -> tuple[bool, int | None]:
     if np.array_equal(a, b):
         return same_kind, 0
     return False, int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max())
+
+
+def file_matches(path: str, sent: object) -> bool:
+    """Does the served file, decoded by plain Pillow, hold exactly ``sent``?
+
+    This is what an API client or a restarted server gets: it does not go through
+    any component's memory. Compares pixels and, for numpy, dtype and shape.
+
+    Parameters:
+        path: the served file.
+        sent: the value the function returned (numpy array or PIL image).
+    Returns:
+        True when the decoded pixels equal the value's.
+    """
+    try:
+        with PIL.Image.open(path) as img:
+            decoded = np.asarray(img)
+    except (OSError, ValueError):
+        return False
+    expected = np.asarray(sent)
+    return decoded.dtype == expected.dtype and np.array_equal(decoded, expected)
 
 
 def warning_texts(caught: Sequence[warnings.WarningMessage]) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ from gradio_lossless.bench_contenders import (
     cache_dir,
     compare,
     factory,
+    file_matches,
     warning_texts,
     with_ratios,
 )
@@ -58,7 +59,9 @@ class GalleryResult:
     """One (phase, contender) cell of the gallery benchmark.
 
     Times are medians of the timed ``postprocess`` calls, in milliseconds.
-    ``bytes_served`` is the total size of the files the gallery points at.
+    ``bytes_served`` is the total size of the files the gallery points at;
+    ``served_files_exact`` says whether every one of them, decoded by plain Pillow,
+    holds exactly the returned item (what an API client gets).
     ``bit_exact`` is True when ``preprocess`` of the served gallery gives back
     every item exactly; ``max_abs_diff`` is the largest per-pixel difference, in
     8-bit levels. ``vs_stock_webp`` is stock webp's median divided by this one's.
@@ -75,11 +78,21 @@ class GalleryResult:
     ms: float | None = None
     samples_ms: tuple[float, ...] = ()
     bytes_served: int | None = None
+    served_files_exact: bool | None = None
     bit_exact: bool | None = None
     max_abs_diff: int | None = None
     warnings: tuple[str, ...] = ()
     vs_stock_webp: float | None = None
     error: str | None = None
+
+
+def _files_exact(data: Any, images: Sequence[_Array]) -> bool:
+    """Does every served file, decoded by plain Pillow, hold its item exactly?"""
+    items = data.root
+    return len(items) == len(images) and all(
+        file_matches(item.image.path, image)
+        for item, image in zip(items, images, strict=True)
+    )
 
 
 def _check(
@@ -118,7 +131,7 @@ def _served_bytes(data: Any) -> int:
 
 
 def _fields(
-    samples: list[int], served: int, check: tuple[bool, int | None]
+    samples: list[int], served: int, check: tuple[bool, int | None], files: bool
 ) -> dict[str, Any]:
     return {
         "ms": round(statistics.median(samples) / 1e6, 3),
@@ -126,6 +139,7 @@ def _fields(
         "bytes_served": served,
         "bit_exact": check[0],
         "max_abs_diff": check[1],
+        "served_files_exact": files,
     }
 
 
@@ -142,6 +156,7 @@ class _GalleryRun:
         self._data: Any = None
         self._ns: dict[GalleryPhase, list[int]] = {p: [] for p in GALLERY_PHASES}
         self._checks: dict[GalleryPhase, tuple[bool, int | None]] = {}
+        self._files: dict[GalleryPhase, bool] = {}
         self._bytes: dict[GalleryPhase, int] = {}
         self._warnings: list[warnings.WarningMessage] = []
         self.error: str | None = None
@@ -163,6 +178,7 @@ class _GalleryRun:
             self._ns[phase].append(time.perf_counter_ns() - t0)
             if check:
                 self._checks[phase] = _check(self._component, self._data, images)
+                self._files[phase] = _files_exact(self._data, images)
         self._warnings.extend(caught)
         self._bytes[phase] = _served_bytes(self._data)
 
@@ -189,7 +205,12 @@ class _GalleryRun:
     def fields(self, phase: GalleryPhase) -> dict[str, Any]:
         """The measured GalleryResult fields of one phase."""
         return {
-            **_fields(self._ns[phase], self._bytes[phase], self._checks[phase]),
+            **_fields(
+                self._ns[phase],
+                self._bytes[phase],
+                self._checks[phase],
+                self._files[phase],
+            ),
             "warnings": warning_texts(self._warnings),
         }
 

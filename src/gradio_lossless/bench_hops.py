@@ -35,6 +35,7 @@ from gradio_lossless.bench_contenders import (
     cache_dir,
     compare,
     factory,
+    file_matches,
     warning_texts,
     with_ratios,
 )
@@ -56,7 +57,9 @@ class HopResult:
     mode and size (PIL); for a pass-through chain that also means the last value
     equals the original. ``max_abs_diff`` is the largest per-pixel difference seen
     on any hop, in 8-bit levels (None when shapes differed). ``bytes_served`` is
-    the size of the last served file. ``vs_stock_webp`` is stock webp's median
+    the size of the last served file; ``served_file_exact`` says whether that file,
+    decoded by plain Pillow, holds exactly the last returned value (what an API
+    client or another server process gets). ``vs_stock_webp`` is stock webp's median
     divided by this one's (above 1 means faster). ``error`` is set, and
     ``available`` False, when the component raised during the chain.
     """
@@ -75,6 +78,7 @@ class HopResult:
     hops: int = 0
     bytes_served: int | None = None
     served_suffix: str | None = None
+    served_file_exact: bool | None = None
     bit_exact: bool | None = None
     max_abs_diff: int | None = None
     warnings: tuple[str, ...] = ()
@@ -157,6 +161,7 @@ class _Chain:
             "hops": len(total) + 1,
             "bytes_served": os.path.getsize(self._data.path),
             "served_suffix": Path(self._data.path).suffix,
+            "served_file_exact": file_matches(self._data.path, self._sent),
             "bit_exact": self.exact,
             "max_abs_diff": self.worst,
             "warnings": warning_texts(self.warnings),

@@ -242,6 +242,12 @@ def _exact(result: HopResult | GalleryResult) -> str:
     return f"[red]no[/]{diff}"
 
 
+def _yes_no(value: bool | None) -> str:
+    if value is None:
+        return "—"
+    return "[green]yes[/]" if value else "[red]no[/]"
+
+
 def _missing(result: HopResult | GalleryResult) -> str:
     return "[red]error[/]" if result.error else "[yellow]unavailable[/]"
 
@@ -262,6 +268,7 @@ def _hop_table(hops: Sequence[HopResult]) -> Table:
         ("vs stock webp", "right"),
         ("Served", "right"),
         ("Bit-exact", "left"),
+        ("File exact", "left"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     case = None
@@ -270,7 +277,7 @@ def _hop_table(hops: Sequence[HopResult]) -> Table:
             table.add_section()
         case = (r.size, r.hop)
         if not r.available:
-            table.add_row(r.size, r.hop, r.label, _missing(r), *["—"] * 5)
+            table.add_row(r.size, r.hop, r.label, _missing(r), *["—"] * 6)
             continue
         served = f"{format_bytes(r.bytes_served)} {r.served_suffix or ''}".rstrip()
         table.add_row(
@@ -283,6 +290,7 @@ def _hop_table(hops: Sequence[HopResult]) -> Table:
             format_ratio(r.vs_stock_webp, baseline=r.contender == "stock-webp"),
             served,
             _exact(r),
+            _yes_no(r.served_file_exact),
         )
     return table
 
@@ -299,6 +307,7 @@ def _gallery_table(gallery: Sequence[GalleryResult]) -> Table:
         ("vs stock webp", "right"),
         ("Served (total)", "right"),
         ("Bit-exact", "left"),
+        ("Files exact", "left"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     phase = None
@@ -307,7 +316,7 @@ def _gallery_table(gallery: Sequence[GalleryResult]) -> Table:
             table.add_section()
         phase = r.phase
         if not r.available:
-            table.add_row(r.phase, r.label, _missing(r), *["—"] * 3)
+            table.add_row(r.phase, r.label, _missing(r), *["—"] * 4)
             continue
         table.add_row(
             r.phase,
@@ -316,6 +325,7 @@ def _gallery_table(gallery: Sequence[GalleryResult]) -> Table:
             format_ratio(r.vs_stock_webp, baseline=r.contender == "stock-webp"),
             format_bytes(r.bytes_served),
             _exact(r),
+            _yes_no(r.served_files_exact),
         )
     return table
 
