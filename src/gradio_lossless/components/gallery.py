@@ -34,7 +34,11 @@ FORMAT_DOC = (
 _WORKERS = max(2, min(8, os.cpu_count() or 2))
 
 
-class Gallery(gr.Gallery):
+# captured at import: under patch() the name gr.Gallery means our class
+STOCK = gr.Gallery
+
+
+class Gallery(STOCK):  # type: ignore[misc,valid-type]
     """
     Drop-in gr.Gallery whose images arrive bit-exact at the next component (pixels,
     PIL mode or numpy dtype and shape, palette, metadata; captions kept), after any
@@ -49,7 +53,7 @@ class Gallery(gr.Gallery):
         format: str = DEFAULT_FORMAT,
         **kwargs: Any,
     ) -> None:
-        _signature.check_kwargs(type(self).__name__, gr.Gallery, kwargs)
+        _signature.check_kwargs(type(self).__name__, STOCK, kwargs)
         try:
             spec(format)
         except ValueError as exc:
@@ -158,4 +162,4 @@ class Gallery(gr.Gallery):
         return data.root[0]
 
 
-_signature.adopt(Gallery, gr.Gallery, format_default=DEFAULT_FORMAT, format_doc=FORMAT_DOC)
+_signature.adopt(Gallery, STOCK, format_default=DEFAULT_FORMAT, format_doc=FORMAT_DOC)

@@ -30,7 +30,11 @@ FORMAT_DOC = (
 )
 
 
-class Image(gr.Image):
+# captured at import: under patch() the name gr.Image means our class
+STOCK = gr.Image
+
+
+class Image(STOCK):  # type: ignore[misc,valid-type]
     """
     Drop-in gr.Image whose values arrive bit-exact at the next component: pixels,
     PIL mode or numpy dtype and shape, palette and metadata, after any number of hops,
@@ -45,7 +49,7 @@ class Image(gr.Image):
         format: str = DEFAULT_FORMAT,
         **kwargs: Any,
     ) -> None:
-        _signature.check_kwargs(type(self).__name__, gr.Image, kwargs)
+        _signature.check_kwargs(type(self).__name__, STOCK, kwargs)
         try:
             spec(format)
         except ValueError as exc:
@@ -111,5 +115,5 @@ class Image(gr.Image):
         return ImageData(path=path, orig_name=orig_name)
 
 
-_signature.adopt(Image, gr.Image, format_default=DEFAULT_FORMAT, format_doc=FORMAT_DOC)
+_signature.adopt(Image, STOCK, format_default=DEFAULT_FORMAT, format_doc=FORMAT_DOC)
 assert "format" in inspect.signature(Image.__init__).parameters  # noqa: S101
