@@ -4,7 +4,8 @@
     ├── UnsupportedImageError (ValueError)   a value we cannot represent exactly
     ├── CorruptImageError (ValueError)       a file that does not decode
     ├── EvictedReferenceError (LookupError)  a reference whose exact value is gone
-    └── CodecUnavailableError (ImportError)  an optional codec that is not installed
+    ├── CodecUnavailableError (ImportError)  an optional codec that is not installed
+    └── StoreWriteError (OSError)            the store could not write (disk full, read-only)
 
 Inner layers raise these; only the component boundary turns them into ``gr.Error``.
 """
@@ -16,6 +17,7 @@ __all__ = [
     "CorruptImageError",
     "EvictedReferenceError",
     "LosslessError",
+    "StoreWriteError",
     "UnsupportedImageError",
 ]
 
@@ -38,3 +40,7 @@ class EvictedReferenceError(LosslessError, LookupError):
 
 class CodecUnavailableError(LosslessError, ImportError):
     """An optional codec whose backend is not installed."""
+
+
+class StoreWriteError(LosslessError, OSError):
+    """The store could not write a file (full disk, read-only folder, ...)."""

@@ -12,7 +12,13 @@ Disk layout under ``<gradio cache>/lossless/``::
     by-file/<xxh3 of file bytes>  the fingerprint a served file's bytes stand for
 
 Files are written to a temporary name and renamed into place, so a crash never
-leaves a partial file under a final name.
+leaves a partial file under a final name. The value folders are kept under a byte
+limit with least-recently-used eviction (``disk.py``); with a lossy served format the
+exact values can also go to a backend replicas share (``shared.py``).
+
+Settings (environment): ``GRADIO_LOSSLESS_MEMORY_BYTES`` (default 1 GiB),
+``GRADIO_LOSSLESS_DISK_BYTES`` (default 20 GiB), ``GRADIO_LOSSLESS_STORE`` (a shared
+folder or ``redis://`` URL; default none).
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ import xxhash
 
 from gradio_lossless import conversions
 from gradio_lossless._types import ImageValue
+from gradio_lossless.disk import DiskBudget, disk_limit
+from gradio_lossless.errors import StoreWriteError
+from gradio_lossless.shared import SharedBackend, from_setting
 
 __all__ = ["DEFAULT_MEMORY_BYTES", "Store", "file_digest", "get_store"]
 
@@ -57,11 +66,22 @@ class Store:
     Parameters:
         root: folder for the files (created on first write).
         memory_bytes: byte limit of the in-memory cache (0 disables it).
+        disk_bytes: byte limit of the value folders on disk.
+        shared: a backend replicas share, for exact values behind lossy files.
     """
 
-    def __init__(self, root: str | Path, *, memory_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        memory_bytes: int | None = None,
+        disk_bytes: int | None = None,
+        shared: SharedBackend | None = None,
+    ) -> None:
         self.root = Path(root).resolve()
         self.memory_bytes = _memory_limit() if memory_bytes is None else memory_bytes
+        self.disk = DiskBudget(self.root, disk_limit() if disk_bytes is None else disk_bytes)
+        self.shared = shared
         self._lock = threading.Lock()
         self._values: OrderedDict[str, tuple[ImageValue, int, bool]] = OrderedDict()
         self._held = 0
@@ -158,26 +178,51 @@ class Store:
         return None
 
     def write(self, path: Path, data: bytes) -> None:
-        """Write ``data`` at ``path`` atomically (temporary name, then rename)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        """Write ``data`` at ``path`` atomically (temporary name, then rename) and
+        account for it in the disk budget.
+
+        Raises:
+            StoreWriteError: the folder is full, read-only or otherwise unwritable.
+        """
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        except OSError as exc:
+            raise StoreWriteError(
+                f"cannot write {path.name!r} to the cache folder: {exc.strerror}"
+            ) from exc
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
             os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StoreWriteError(
+                f"cannot write {path.name!r} to the cache folder: {exc.strerror}"
+            ) from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        fp = self.owns(path)
+        if fp is not None:
+            self.disk.added(fp, len(data))
+
+    def touch(self, fingerprint: str) -> None:
+        """Mark a value as just used (for least-recently-used eviction)."""
+        self.disk.touched(fingerprint)
 
     def note_file(self, digest: str, fingerprint: str, *, persist: bool) -> None:
         """Record that a file whose bytes hash to ``digest`` stands for
-        ``fingerprint`` (on disk too when ``persist``: lossy served files)."""
+        ``fingerprint`` (on disk and in the shared backend too when ``persist``:
+        lossy served files, whose bytes do not carry the value)."""
         self._index(self._by_file, digest, fingerprint)
         if persist:
             self.write(self.root / "by-file" / digest, fingerprint.encode("ascii"))
+            if self.shared is not None:
+                self.shared.put(f"file/{digest}", fingerprint.encode("ascii"))
 
     def fingerprint_of_file(self, digest: str) -> str | None:
-        """The fingerprint a file's bytes stand for, from memory or the disk index."""
+        """The fingerprint a file's bytes stand for: memory, disk index, shared."""
         with self._lock:
             hit = self._by_file.get(digest)
         if hit is not None:
@@ -185,8 +230,18 @@ class Store:
         try:
             text = (self.root / "by-file" / digest).read_text("ascii").strip()
         except (OSError, UnicodeDecodeError):
-            return None
+            raw = self.shared.get(f"file/{digest}") if self.shared is not None else None
+            text = raw.decode("ascii", "replace").strip() if raw else ""
         return text if len(text) == 32 and text.isalnum() else None
+
+    def share_exact(self, fingerprint: str, data: bytes) -> None:
+        """Put an exact PNG in the shared backend (no-op without one)."""
+        if self.shared is not None:
+            self.shared.put(f"exact/{fingerprint}", data)
+
+    def shared_exact(self, fingerprint: str) -> bytes | None:
+        """An exact PNG from the shared backend, or None."""
+        return self.shared.get(f"exact/{fingerprint}") if self.shared is not None else None
 
 
 _STORES: dict[str, Store] = {}
@@ -199,5 +254,6 @@ def get_store(cache_dir: str | Path) -> Store:
     with _STORES_LOCK:
         store = _STORES.get(root)
         if store is None:
-            store = _STORES[root] = Store(root)
+            shared = from_setting(os.environ.get("GRADIO_LOSSLESS_STORE"))
+            store = _STORES[root] = Store(root, shared=shared)
         return store

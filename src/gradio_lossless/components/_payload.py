@@ -66,12 +66,20 @@ def _read(path: Path) -> bytes:
 
 def _exact_from_disk(store: Store, fingerprint: str) -> ImageValue | None:
     folder = store.folder(fingerprint)
-    for name in ("exact.png", "image.png"):
-        candidate = folder / name
-        if candidate.is_file():
-            decoded = container.decode(candidate.read_bytes())
-            if decoded.exact and decoded.fingerprint == fingerprint:
-                return decoded.value
+    sources = [folder / "exact.png", folder / "image.png"]
+    for candidate in sources:
+        try:
+            data = candidate.read_bytes()
+        except OSError:
+            continue
+        decoded = container.decode(data)
+        if decoded.exact and decoded.fingerprint == fingerprint:
+            return decoded.value
+    data = store.shared_exact(fingerprint)
+    if data is not None:
+        decoded = container.decode(data)
+        if decoded.exact and decoded.fingerprint == fingerprint:
+            return decoded.value
     return None
 
 
@@ -81,7 +89,16 @@ def _recall(store: Store, fp: str) -> ImageValue | None:
         value = _exact_from_disk(store, fp)
         if value is not None:
             store.remember(fp, value)
+    if value is not None:
+        store.touch(fp)
     return value
+
+
+def _evicted(path: str) -> EvictedReferenceError:
+    return EvictedReferenceError(
+        f"the exact value behind {Path(path).name!r} is no longer stored (it was "
+        "evicted or deleted); upload the original image again"
+    )
 
 
 def load(path: str, store: Store) -> Loaded:
@@ -100,6 +117,8 @@ def load(path: str, store: Store) -> Loaded:
         value = _recall(store, fp)
         if value is not None:
             return Loaded(value, True, fp, path)
+        if store.owns(path) is not None:  # our file, but its exact value is gone
+            raise _evicted(path)
     data = _read(Path(path))
     fp = store.fingerprint_of_file(file_digest(data))
     if fp is not None:
@@ -107,6 +126,8 @@ def load(path: str, store: Store) -> Loaded:
         if value is not None:
             store.note_path(path, fp)
             return Loaded(value, True, fp, path)
+        if not data.startswith(container.PNG_SIGNATURE):
+            raise _evicted(path)  # a lossy file whose exact value is gone
     decoded = container.decode(data)
     if decoded.exact and decoded.fingerprint is not None:
         store.remember(decoded.fingerprint, decoded.value)
@@ -227,6 +248,7 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
         if store.recall(fp) is None:
             store.remember(fp, own, shared=shared)
         store.note_path(target, fp)
+        store.touch(fp)
         return str(target)
     data = container.encode(own, fingerprint=fp)
     store.write(exact, data)
@@ -235,6 +257,7 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
         display = container.display_image(own)
         shown = encode_display(display, codec.name)
         store.write(target, shown)
+        store.share_exact(fp, data)
         store.note_file(file_digest(shown), fp, persist=True)
     store.remember(fp, own, shared=shared)
     store.note_path(target, fp)

@@ -1,0 +1,128 @@
+"""The on-disk budget of the store: a byte limit with least-recently-used eviction.
+
+Each value owns one folder ``<root>/<fingerprint>/``; the folder is the unit of
+accounting and of eviction. Sizes and last use are kept in memory, seeded by a scan
+of the folder on first use and re-scanned every ``RESCAN_SECONDS`` (other processes
+may write to the same folder). Last use survives restarts as the files' mtime.
+
+Gradio's ``delete_cache`` deletes the served ``image.<ext>`` files it tracks; a value
+folder left without its served file is an orphan and is removed here with whatever
+else it holds (the exact PNG or TIFF beside a lossy file), once it is older than
+``ORPHAN_GRACE_SECONDS`` (so a folder being written is never mistaken for one).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+__all__ = ["DEFAULT_DISK_BYTES", "DiskBudget", "disk_limit"]
+
+DEFAULT_DISK_BYTES = 20 << 30  # 20 GiB; GRADIO_LOSSLESS_DISK_BYTES overrides
+RESCAN_SECONDS = 30.0
+ORPHAN_GRACE_SECONDS = 60.0
+_LOW_WATER = 0.9  # evict down to 90 % of the limit, so eviction is not per write
+
+
+def disk_limit() -> int:
+    """The disk byte limit from ``GRADIO_LOSSLESS_DISK_BYTES`` (default 20 GiB)."""
+    raw = os.environ.get("GRADIO_LOSSLESS_DISK_BYTES")
+    if raw is None:
+        return DEFAULT_DISK_BYTES
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        raise ValueError(
+            f"GRADIO_LOSSLESS_DISK_BYTES must be an integer, got {raw!r}"
+        ) from None
+
+
+def _is_value_folder(name: str) -> bool:
+    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
+
+
+class DiskBudget:
+    """Byte accounting and LRU eviction of value folders under ``root``.
+
+    Parameters:
+        root: the store's folder.
+        limit: the byte limit (files of all value folders together).
+    """
+
+    def __init__(self, root: Path, limit: int) -> None:
+        self.root = root
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._folders: dict[str, list[float]] = {}  # fp -> [bytes, last use]
+        self._total = 0.0
+        self._scanned_at = -1e18
+        self.evicted = 0
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes of value folders as last counted."""
+        return int(self._total)
+
+    def _scan(self) -> None:
+        folders: dict[str, list[float]] = {}
+        now = time.time()
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            entries = []
+        for entry in entries:
+            if not (entry.is_dir(follow_symlinks=False) and _is_value_folder(entry.name)):
+                continue
+            size, newest, served = 0, 0.0, False
+            try:
+                for f in os.scandir(entry.path):
+                    st = f.stat(follow_symlinks=False)
+                    size += st.st_size
+                    newest = max(newest, st.st_mtime)
+                    served = served or f.name.startswith("image.")
+            except OSError:
+                continue
+            if not served and now - newest > ORPHAN_GRACE_SECONDS:
+                self._remove(entry.name)
+                continue
+            folders[entry.name] = [float(size), newest]
+        self._folders = folders
+        self._total = sum(v[0] for v in folders.values())
+        self._scanned_at = time.monotonic()
+
+    def _remove(self, fingerprint: str) -> None:
+        shutil.rmtree(self.root / fingerprint, ignore_errors=True)
+
+    def added(self, fingerprint: str, nbytes: int) -> None:
+        """Account for ``nbytes`` just written into a value's folder, then evict the
+        least recently used folders (never this one) while over the limit."""
+        with self._lock:
+            if time.monotonic() - self._scanned_at > RESCAN_SECONDS:
+                self._scan()
+            entry = self._folders.setdefault(fingerprint, [0.0, 0.0])
+            entry[0] += nbytes
+            entry[1] = time.time()
+            self._total += nbytes
+            if self._total > self.limit:
+                self._evict(keep=fingerprint)
+
+    def touched(self, fingerprint: str) -> None:
+        """Mark a value as used now (in memory; the files' mtime on eviction scans)."""
+        with self._lock:
+            entry = self._folders.get(fingerprint)
+            if entry is not None:
+                entry[1] = time.time()
+
+    def _evict(self, keep: str) -> None:
+        target = self.limit * _LOW_WATER
+        for fp, _ in sorted(self._folders.items(), key=lambda kv: kv[1][1]):
+            if self._total <= target:
+                break
+            if fp == keep:
+                continue
+            self._remove(fp)
+            self._total -= self._folders.pop(fp)[0]
+            self.evicted += 1

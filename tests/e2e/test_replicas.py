@@ -1,0 +1,129 @@
+"""Replicas behind a load balancer share exact values through a shared store.
+
+Two server processes, each with its own memory and its own Gradio cache folder,
+serve ``format="webp"``: an API client downloads the WebP from one and uploads it to
+the other, which must hand its function the exact value. They share either a folder
+or a real Redis server (Debian's redis-server, started here on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+
+import gradio_lossless as gl
+from tests.samples import array_values, photo
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(port: int, proc: subprocess.Popen[bytes], seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process on port {port} exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    exe = shutil.which("redis-server")
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is missing in CI (scripts/test installs it)")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = _port()
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait(port, proc)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _replica(store: str) -> tuple[Client, subprocess.Popen[bytes]]:
+    port = _port()
+    env = dict(
+        os.environ,
+        GRADIO_TEMP_DIR=tempfile.mkdtemp(prefix="gl-replica-"),
+        GRADIO_LOSSLESS_STORE=store,
+        GRADIO_ANALYTICS_ENABLED="False",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.e2e.replica_app", str(port)], cwd=ROOT, env=env
+    )
+    _wait(port, proc)
+    client = Client(
+        f"http://127.0.0.1:{port}/",
+        verbose=False,
+        ssl_verify=False,
+        download_files=tempfile.mkdtemp(prefix="gl-dl-"),
+    )
+    return client, proc
+
+
+@pytest.mark.parametrize("backend", ["folder", "redis"])
+def test_two_replicas_share_exact_values_behind_webp(backend: str, request: pytest.FixtureRequest) -> None:
+    store = request.getfixturevalue("redis_url") if backend == "redis" else tempfile.mkdtemp(prefix="gl-shared-")
+    (a, pa), (b, pb) = _replica(store), _replica(store)
+    try:
+        start = Path(tempfile.mkdtemp()) / "start.png"
+        for original in (photo(64, 80), array_values()["float32[24, 32, 3]"]):
+            start.write_bytes(Path(gl.Image(image_mode=None).postprocess(original).path).read_bytes())
+            served = a.predict(handle_file(str(start)), api_name="/hop")  # served by A
+            assert served.endswith(".webp")
+            for _ in range(3):  # A -> B -> A -> B, each time the WebP file only
+                served = b.predict(handle_file(served), api_name="/hop")
+                a, b = b, a
+            text = b.predict(handle_file(served), api_name="/describe")
+            dtype, data = text.split(" ", 1)[0], text.rsplit(" ", 1)[1]
+            assert dtype == str(original.dtype)
+            assert text.startswith(f"{original.dtype} {original.shape} ")
+            assert bytes.fromhex(data) == original.tobytes()
+    finally:
+        for p in (pa, pb):
+            p.terminate()
+            p.wait(20)
+
+
+def test_without_a_shared_store_a_replica_refuses_rather_than_guessing() -> None:
+    (a, pa), (b, pb) = _replica(""), _replica("")
+    try:
+        start = Path(tempfile.mkdtemp()) / "start.png"
+        start.write_bytes(Path(gl.Image().postprocess(photo(32, 32)).path).read_bytes())
+        served = a.predict(handle_file(str(start)), api_name="/hop")
+        # B never saw this value: the WebP is a plain upload there, decoded as is,
+        # exactly as stock Gradio would; it is not mistaken for an exact value
+        text = b.predict(handle_file(served), api_name="/describe")
+        assert text.startswith("uint8 (32, 32, 3)")
+        assert bytes.fromhex(text.rsplit(" ", 1)[1]) != photo(32, 32).tobytes()
+    finally:
+        for p in (pa, pb):
+            p.terminate()
+            p.wait(20)

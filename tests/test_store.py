@@ -1,0 +1,96 @@
+"""The store's bounds: memory LRU, disk budget with LRU eviction, delete_cache."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+from gradio.data_classes import ImageData
+
+import gradio_lossless as gl
+from gradio_lossless import disk
+from gradio_lossless.components._payload import load, save
+from gradio_lossless.errors import EvictedReferenceError, StoreWriteError
+from gradio_lossless.store import Store
+from tests.samples import photo
+
+
+def values(n: int, size: int = 64) -> list[np.ndarray]:
+    base = photo(size, size)
+    return [np.roll(base, i, axis=1) for i in range(n)]
+
+
+def test_memory_cache_stays_under_its_byte_limit(tmp_path: Path) -> None:
+    store = Store(tmp_path, memory_bytes=5 * 64 * 64 * 3)
+    for v in values(20):
+        save(v, store, format="png")
+        assert store.held_bytes <= store.memory_bytes
+    assert store.held_bytes > 0
+
+
+def test_disk_budget_evicts_least_recently_used_folders(tmp_path: Path) -> None:
+    store = Store(tmp_path, disk_bytes=200_000)
+    paths = [save(v, store, format="png") for v in values(30)]
+    total = sum(f.stat().st_size for f in tmp_path.rglob("*") if f.is_file())
+    assert total <= 200_000
+    assert store.disk.evicted > 0
+    assert Path(paths[-1]).exists()  # the newest survives
+    assert not Path(paths[0]).exists()  # the oldest went first
+
+
+def test_a_recently_used_value_survives_eviction(tmp_path: Path) -> None:
+    store = Store(tmp_path, disk_bytes=150_000)
+    vs = values(40)
+    first = save(vs[0], store, format="png")
+    for v in vs[1:]:
+        save(v, store, format="png")
+        store.touch(store.owns(first))  # keeps being used
+    assert Path(first).exists()
+
+
+def test_an_evicted_reference_gets_a_clear_error_never_another_image(tmp_path: Path) -> None:
+    store = Store(tmp_path, memory_bytes=0, disk_bytes=10**9)
+    served = save(values(1)[0], store, format="webp")
+    (Path(served).parent / "exact.png").unlink()  # the exact value is gone
+    with pytest.raises(EvictedReferenceError, match="no longer stored"):
+        load(served, store)
+    copy = tmp_path / "reupload.webp"  # an API client re-uploading the WebP
+    copy.write_bytes(Path(served).read_bytes())
+    with pytest.raises(EvictedReferenceError, match="upload the original image again"):
+        load(str(copy), store)
+
+
+def test_through_the_component_eviction_is_a_gr_error() -> None:
+    comp = gl.Image(type="numpy", format="webp")
+    data = comp.postprocess(values(1, 48)[0])
+    (Path(data.path).parent / "exact.png").unlink()
+    from gradio_lossless.store import get_store
+
+    get_store(comp.GRADIO_CACHE).forget()
+    with pytest.raises(gr.Error) as info:
+        comp.preprocess(ImageData(path=data.path, orig_name="image.webp"))
+    assert "no longer stored" in info.value.message
+
+
+def test_folders_left_by_gradio_delete_cache_are_cleaned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(tmp_path, disk_bytes=10**9)
+    served = Path(save(values(1)[0], store, format="webp"))
+    served.unlink()  # what delete_cache does to the file it tracks
+    old = time.time() - 3600
+    for f in served.parent.iterdir():
+        os.utime(f, (old, old))
+    monkeypatch.setattr(disk, "RESCAN_SECONDS", 0.0)
+    save(values(2)[1], store, format="png")  # any write triggers the rescan
+    assert not served.parent.exists()
+
+
+def test_an_unwritable_cache_folder_is_a_clear_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    store = Store(blocker / "lossless")
+    with pytest.raises(StoreWriteError, match="cannot write 'image.png' to the cache folder: Not a directory"):
+        save(values(1)[0], store, format="png")
