@@ -26,7 +26,7 @@ def free_port() -> int:
 
 @contextmanager
 def serve(demo, **launch_kwargs) -> Iterator[tuple[str, object]]:  # type: ignore[no-untyped-def]
-    """Launch ``demo`` on 127.0.0.1 in this process; yield (url, gradio_client.Client)."""
+    """Launch ``demo`` on 127.0.0.1 in this process; yield (url, Client)."""
     from gradio_client import Client
 
     port = free_port()

@@ -11,7 +11,9 @@ def photo(height: int, width: int) -> np.ndarray:
     """A photo-like uint8 RGB array (astronaut, resized) of the given size."""
     from skimage import data
 
-    im = PIL.Image.fromarray(data.astronaut()).resize((width, height), PIL.Image.BICUBIC)
+    im = PIL.Image.fromarray(data.astronaut()).resize(
+        (width, height), PIL.Image.BICUBIC
+    )
     return np.asarray(im).copy()
 
 
@@ -32,7 +34,9 @@ def pil_values(height: int = 24, width: int = 32) -> dict[str, PIL.Image.Image]:
         "I": PIL.Image.fromarray(
             rng.integers(-(2**31), 2**31 - 1, (height, width), dtype=np.int32)
         ),
-        "F": PIL.Image.fromarray(rng.normal(0.5, 0.3, (height, width)).astype(np.float32)),
+        "F": PIL.Image.fromarray(
+            rng.normal(0.5, 0.3, (height, width)).astype(np.float32)
+        ),
     }
     out["P"].info["transparency"] = 3
     rgba = out["RGBA"]
@@ -51,7 +55,12 @@ def array_values(height: int = 24, width: int = 32) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(11)
     out: dict[str, np.ndarray] = {}
     for dtype in ("uint8", "uint16", "float32", "bool"):
-        for shape in ((height, width), (height, width, 1), (height, width, 3), (height, width, 4)):
+        for shape in (
+            (height, width),
+            (height, width, 1),
+            (height, width, 3),
+            (height, width, 4),
+        ):
             if dtype == "bool":
                 arr = rng.random(shape) > 0.5
             elif dtype == "float32":

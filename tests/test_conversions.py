@@ -52,10 +52,20 @@ def pil_images(draw: st.DrawFn) -> PIL.Image.Image:
     mode = draw(st.sampled_from(MODES))
     w, h = draw(st.integers(1, 9)), draw(st.integers(1, 9))
     probe = PIL.Image.new(mode, (1, 1))
-    raw = draw(st.binary(min_size=len(probe.tobytes()) * w * h, max_size=len(probe.tobytes()) * w * h))
+    raw = draw(
+        st.binary(
+            min_size=len(probe.tobytes()) * w * h, max_size=len(probe.tobytes()) * w * h
+        )
+    )
     im = PIL.Image.frombytes(mode, (w, h), raw)
     if mode == "P":
-        im.putpalette(draw(st.lists(st.integers(0, 255), min_size=3, max_size=768).filter(lambda p: len(p) % 3 == 0)))
+        im.putpalette(
+            draw(
+                st.lists(st.integers(0, 255), min_size=3, max_size=768).filter(
+                    lambda p: len(p) % 3 == 0
+                )
+            )
+        )
         if draw(st.booleans()):
             im.info["transparency"] = draw(st.integers(0, 255))
     im.info.update(draw(metadata))
@@ -75,7 +85,9 @@ def test_any_array_round_trips_through_the_exact_png(arr: np.ndarray) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pil_images())
-def test_any_pil_image_round_trips_with_mode_palette_and_metadata(im: PIL.Image.Image) -> None:
+def test_any_pil_image_round_trips_with_mode_palette_and_metadata(
+    im: PIL.Image.Image,
+) -> None:
     decoded = container.decode(container.encode(im))
     assert decoded.exact
     out = decoded.value
@@ -89,7 +101,9 @@ def test_any_pil_image_round_trips_with_mode_palette_and_metadata(im: PIL.Image.
 
 @settings(max_examples=100, deadline=None)
 @given(pil_images())
-def test_the_exact_png_is_a_png_pillow_reads_with_standard_metadata(im: PIL.Image.Image) -> None:
+def test_the_exact_png_is_a_png_pillow_reads_with_standard_metadata(
+    im: PIL.Image.Image,
+) -> None:
     data = container.encode(im)
     plain = PIL.Image.open(io.BytesIO(data))
     plain.load()
@@ -149,8 +163,15 @@ def test_a_tampered_exact_png_decodes_as_the_plain_png_it_now_is() -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (np.zeros((2, 2, 2, 2, 2), np.uint8), r"unsupported shape \(2, 2, 2, 2, 2\) for image array of dtype uint8"),
-        (np.zeros((4, 4, 3), np.complex64), r"unsupported dtype complex64 for image of shape \(4, 4, 3\); expected one of bool, uint8"),
+        (
+            np.zeros((2, 2, 2, 2, 2), np.uint8),
+            r"unsupported shape \(2, 2, 2, 2, 2\) for image array of dtype uint8",
+        ),
+        (
+            np.zeros((4, 4, 3), np.complex64),
+            r"unsupported dtype complex64 for image of shape \(4, 4, 3\); "
+            r"expected one of bool, uint8",
+        ),
         (np.zeros((4, 4, 7), np.uint8), r"unsupported shape \(4, 4, 7\)"),
         (np.zeros((0, 4), np.uint8), r"empty image array of shape \(0, 4\)"),
         ({"a": 1}, r"cannot use object of type dict as an image"),
@@ -176,14 +197,18 @@ def test_non_images_raise_corrupt_image_error(data: bytes, message: str) -> None
 
 def test_truncated_files_raise_corrupt_image_error() -> None:
     data = container.encode(array_values()["uint8[24, 32, 3]"])
-    with pytest.raises(CorruptImageError, match="truncated|corrupt|past the end"):
+    with pytest.raises(CorruptImageError, match=r"truncated|corrupt|past the end"):
         container.decode(data[: len(data) // 2])
 
 
-def test_a_decompression_bomb_is_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_decompression_bomb_is_refused_before_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     data = container.encode(np.zeros((64, 64), np.float32))  # raw chunk path
     monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 1000)
-    with pytest.raises(CorruptImageError, match="decompression-bomb limit|decompression bomb"):
+    with pytest.raises(
+        CorruptImageError, match=r"decompression-bomb limit|decompression bomb"
+    ):
         container.decode(data)
 
 

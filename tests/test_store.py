@@ -52,7 +52,9 @@ def test_a_recently_used_value_survives_eviction(tmp_path: Path) -> None:
     assert Path(first).exists()
 
 
-def test_an_evicted_reference_gets_a_clear_error_never_another_image(tmp_path: Path) -> None:
+def test_an_evicted_reference_gets_a_clear_error_never_another_image(
+    tmp_path: Path,
+) -> None:
     store = Store(tmp_path, memory_bytes=0, disk_bytes=10**9)
     served = save(values(1)[0], store, format="webp")
     (Path(served).parent / "exact.png").unlink()  # the exact value is gone
@@ -76,7 +78,9 @@ def test_through_the_component_eviction_is_a_gr_error() -> None:
     assert "no longer stored" in info.value.message
 
 
-def test_folders_left_by_gradio_delete_cache_are_cleaned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_folders_left_by_gradio_delete_cache_are_cleaned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = Store(tmp_path, disk_bytes=10**9)
     served = Path(save(values(1)[0], store, format="webp"))
     served.unlink()  # what delete_cache does to the file it tracks
@@ -92,5 +96,8 @@ def test_an_unwritable_cache_folder_is_a_clear_store_error(tmp_path: Path) -> No
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     store = Store(blocker / "lossless")
-    with pytest.raises(StoreWriteError, match="cannot write 'image.png' to the cache folder: Not a directory"):
+    with pytest.raises(
+        StoreWriteError,
+        match=r"cannot write 'image\.png' to the cache folder: Not a directory",
+    ):
         save(values(1)[0], store, format="png")

@@ -18,7 +18,10 @@ __all__ = ["main"]
 # subcommand -> (module, one-line help). Imported lazily so `--help` stays fast.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("gradio_lossless.demo", "the original bug report as a live side-by-side"),
-    "lab": ("gradio_lossless.lab.command", "what each codec does to an image over N hops"),
+    "lab": (
+        "gradio_lossless.lab.command",
+        "what each codec does to an image over N hops",
+    ),
     "audit": ("gradio_lossless.audit", "does a running app degrade images?"),
     "bench": ("gradio_lossless.bench", "us vs stock Gradio, measured in one run"),
 }
@@ -52,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     if getattr(args, "_missing", None):
-        print(f"gradio-lossless: '{args.command}' is not available yet", file=sys.stderr)
+        print(
+            f"gradio-lossless: '{args.command}' is not available yet", file=sys.stderr
+        )
         return 2
     try:
         return int(args._run(args))

@@ -193,7 +193,8 @@ def info_to_json(info: dict[str, Any]) -> list[list[Any]]:
             pairs.append([key, _tag(val)])
         except TypeError as exc:
             warnings.warn(
-                f"image metadata {key!r} of type {exc} cannot be carried and was dropped",
+                f"image metadata {key!r} of type {exc} cannot be carried "
+                "and was dropped",
                 stacklevel=3,
             )
     return pairs
@@ -209,7 +210,12 @@ def info_from_json(pairs: list[list[Any]]) -> dict[str, Any]:
 
 def _header(value: ImageValue) -> dict[str, Any]:
     if isinstance(value, np.ndarray):
-        return {"s": _SCHEMA, "k": "numpy", "dtype": value.dtype.str, "shape": value.shape}
+        return {
+            "s": _SCHEMA,
+            "k": "numpy",
+            "dtype": value.dtype.str,
+            "shape": value.shape,
+        }
     header: dict[str, Any] = {
         "s": _SCHEMA,
         "k": "pil",

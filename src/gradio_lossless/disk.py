@@ -74,7 +74,9 @@ class DiskBudget:
         except OSError:
             entries = []
         for entry in entries:
-            if not (entry.is_dir(follow_symlinks=False) and _is_value_folder(entry.name)):
+            if not (
+                entry.is_dir(follow_symlinks=False) and _is_value_folder(entry.name)
+            ):
                 continue
             size, newest, served = 0, 0.0, False
             try:

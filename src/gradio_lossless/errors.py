@@ -5,7 +5,7 @@
     ├── CorruptImageError (ValueError)       a file that does not decode
     ├── EvictedReferenceError (LookupError)  a reference whose exact value is gone
     ├── CodecUnavailableError (ImportError)  an optional codec that is not installed
-    └── StoreWriteError (OSError)            the store could not write (disk full, read-only)
+    └── StoreWriteError (OSError)            the store could not write (disk full...)
 
 Inner layers raise these; only the component boundary turns them into ``gr.Error``.
 """

@@ -80,7 +80,9 @@ class Store:
     ) -> None:
         self.root = Path(root).resolve()
         self.memory_bytes = _memory_limit() if memory_bytes is None else memory_bytes
-        self.disk = DiskBudget(self.root, disk_limit() if disk_bytes is None else disk_bytes)
+        self.disk = DiskBudget(
+            self.root, disk_limit() if disk_bytes is None else disk_bytes
+        )
         self.shared = shared
         self._lock = threading.Lock()
         self._values: OrderedDict[str, tuple[ImageValue, int, bool]] = OrderedDict()
@@ -90,7 +92,9 @@ class Store:
 
     # -- memory ------------------------------------------------------------------
 
-    def remember(self, fingerprint: str, value: ImageValue, *, shared: bool = False) -> None:
+    def remember(
+        self, fingerprint: str, value: ImageValue, *, shared: bool = False
+    ) -> None:
         """Keep ``value`` in memory.
 
         Parameters:
@@ -241,7 +245,9 @@ class Store:
 
     def shared_exact(self, fingerprint: str) -> bytes | None:
         """An exact PNG from the shared backend, or None."""
-        return self.shared.get(f"exact/{fingerprint}") if self.shared is not None else None
+        return (
+            self.shared.get(f"exact/{fingerprint}") if self.shared is not None else None
+        )
 
 
 _STORES: dict[str, Store] = {}

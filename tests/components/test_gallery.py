@@ -17,7 +17,9 @@ from gradio_lossless.store import get_store
 from tests.samples import array_values, photo, pil_values
 
 
-def hop(src: gr.Gallery, dst: gr.Gallery, items: list[object]) -> list[tuple[object, str | None]]:
+def hop(
+    src: gr.Gallery, dst: gr.Gallery, items: list[object]
+) -> list[tuple[object, str | None]]:
     served = src.postprocess(items)
     return dst.preprocess(GalleryData.model_validate(served.model_dump()))
 
@@ -49,7 +51,9 @@ def test_signature_defaults_and_api_info_match_stock() -> None:
 
 
 @pytest.mark.parametrize("kind", ["pil", "numpy"])
-def test_mixed_items_and_captions_are_exact_after_100_hops(tmp_path: Path, kind: str) -> None:
+def test_mixed_items_and_captions_are_exact_after_100_hops(
+    tmp_path: Path, kind: str
+) -> None:
     items = mixed_items(tmp_path)
     a, b = gl.Gallery(type=kind), gl.Gallery(type=kind)
     value: list[object] = items
@@ -79,7 +83,11 @@ def test_mixed_items_and_captions_are_exact_after_100_hops(tmp_path: Path, kind:
 
 def test_filepath_gallery_gets_exact_standard_files(tmp_path: Path) -> None:
     rgba = pil_values()["RGBA"]
-    out = hop(gl.Gallery(), gl.Gallery(type="filepath"), [rgba, array_values()["float32[24, 32, 3]"]])
+    out = hop(
+        gl.Gallery(),
+        gl.Gallery(type="filepath"),
+        [rgba, array_values()["float32[24, 32, 3]"]],
+    )
     with PIL.Image.open(out[0][0]) as f:
         assert f.mode == "RGBA" and f.tobytes() == rgba.tobytes()
     assert out[1][0].endswith(".tiff")
@@ -99,17 +107,25 @@ def test_unchanged_items_are_not_encoded_again() -> None:
 def test_one_bad_item_names_its_index_and_reason() -> None:
     g = gl.Gallery()
     with pytest.raises(gr.Error) as info:
-        g.postprocess([photo(8, 8), (photo(8, 8), "ok"), np.zeros((2, 2, 2, 2), np.uint8)])
+        g.postprocess(
+            [photo(8, 8), (photo(8, 8), "ok"), np.zeros((2, 2, 2, 2), np.uint8)]
+        )
     assert info.value.message == (
-        "Gallery item 2: unsupported shape (2, 2, 2, 2) for image array of dtype uint8; "
+        "Gallery item 2: unsupported shape (2, 2, 2, 2) for image array of dtype "
+        "uint8; "
         "expected H×W or H×W×C with C in 1..4"
     )
     with pytest.raises(gr.Error) as info:
         g.postprocess([photo(8, 8), {"not": "an image"}])
-    assert info.value.message.startswith("Gallery item 1: cannot use object of type dict as an image")
+    assert info.value.message.startswith(
+        "Gallery item 1: cannot use object of type dict as an image"
+    )
     with pytest.raises(gr.Error) as info:
         g.postprocess([(photo(8, 8), "a", "b")])
-    assert info.value.message == "Gallery item 0: expected (image, caption), got a tuple of length 3"
+    assert (
+        info.value.message
+        == "Gallery item 0: expected (image, caption), got a tuple of length 3"
+    )
 
 
 def test_one_bad_upload_names_its_index(tmp_path: Path) -> None:
@@ -134,7 +150,9 @@ def test_a_single_image_instead_of_a_list_is_refused_clearly() -> None:
 def test_uploads_follow_stock_gallery(tmp_path: Path) -> None:
     src = tmp_path / "up.png"
     PIL.Image.fromarray(photo(10, 12)).convert("LA").save(src)
-    payload = GalleryData.model_validate([{"image": {"path": str(src), "orig_name": "up.png"}}])
+    payload = GalleryData.model_validate(
+        [{"image": {"path": str(src), "orig_name": "up.png"}}]
+    )
     ours = gl.Gallery(type="numpy").preprocess(payload)
     stock = gr.Gallery(type="numpy").preprocess(payload)
     assert np.array_equal(ours[0][0], stock[0][0]) and ours[0][0].shape == (10, 12, 2)

@@ -56,7 +56,10 @@ def test_signature_defaults_and_api_info_match_stock() -> None:
 def test_bad_constructor_arguments_are_named() -> None:
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         gl.Image(colour="red")
-    with pytest.raises(ValueError, match="Invalid value for parameter `format`: unknown image format 'wepb'"):
+    with pytest.raises(
+        ValueError,
+        match="Invalid value for parameter `format`: unknown image format 'wepb'",
+    ):
         gl.Image(format="wepb")
     with pytest.raises(ValueError, match="Invalid value for parameter `type`"):
         gl.Image(type="tensor")
@@ -149,17 +152,31 @@ def test_mixed_chain_pil_numpy_filepath_pil() -> None:
     assert back.mode == "RGBA" and back.tobytes() == original.tobytes()
 
 
-@pytest.mark.parametrize("name", ["float32[24, 32]", "float32[24, 32, 3]", "uint16[24, 32, 4]"])
-def test_filepath_gets_an_exact_standard_file_for_values_png_cannot_hold(name: str) -> None:
+@pytest.mark.parametrize(
+    "name", ["float32[24, 32]", "float32[24, 32, 3]", "uint16[24, 32, 4]"]
+)
+def test_filepath_gets_an_exact_standard_file_for_values_png_cannot_hold(
+    name: str,
+) -> None:
     import tifffile
 
     original = ARRAYS[name]
-    path = hop(gl.Image(type="numpy", image_mode=None), gl.Image(type="filepath", image_mode=None), original)
+    path = hop(
+        gl.Image(type="numpy", image_mode=None),
+        gl.Image(type="filepath", image_mode=None),
+        original,
+    )
     assert path.endswith(".tiff")
     read = tifffile.imread(path)
-    assert read.dtype == original.dtype and np.array_equal(read.reshape(original.shape), original)
+    assert read.dtype == original.dtype and np.array_equal(
+        read.reshape(original.shape), original
+    )
     # and handing that path on gives the exact value again
-    back = hop(gl.Image(type="filepath", image_mode=None), gl.Image(type="numpy", image_mode=None), path)
+    back = hop(
+        gl.Image(type="filepath", image_mode=None),
+        gl.Image(type="numpy", image_mode=None),
+        path,
+    )
     assert back.dtype == original.dtype and back.tobytes() == original.tobytes()
 
 
@@ -209,7 +226,9 @@ def test_an_upload_is_kept_byte_for_byte_for_filepath(tmp_path: Path) -> None:
     src = tmp_path / "upload.png"
     im = PIL_VALUES["RGB"]
     im.save(src, pnginfo=_pnginfo({"parameters": "p"}))
-    path = gl.Image(type="filepath").preprocess(ImageData(path=str(src), orig_name="upload.png"))
+    path = gl.Image(type="filepath").preprocess(
+        ImageData(path=str(src), orig_name="upload.png")
+    )
     assert Path(path).read_bytes() == src.read_bytes()
 
 
@@ -237,13 +256,25 @@ def test_exif_orientation_is_applied_to_uploads_like_stock(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (np.zeros((2, 3, 4, 5, 6), np.uint8), "Image output: unsupported shape (2, 3, 4, 5, 6) for image array of dtype uint8"),
-        ("no/such/file.png", "Image output: cannot use str 'no/such/file.png' as an image: no such file"),
+        (
+            np.zeros((2, 3, 4, 5, 6), np.uint8),
+            "Image output: unsupported shape (2, 3, 4, 5, 6) for image array "
+            "of dtype uint8",
+        ),
+        (
+            "no/such/file.png",
+            "Image output: cannot use str 'no/such/file.png' as an image: no such file",
+        ),
         (object(), "Image output: cannot use object of type object as an image"),
-        (np.zeros((3, 3), np.complex128), "Image output: unsupported dtype complex128 for image of shape (3, 3)"),
+        (
+            np.zeros((3, 3), np.complex128),
+            "Image output: unsupported dtype complex128 for image of shape (3, 3)",
+        ),
     ],
 )
-def test_bad_return_values_get_a_gr_error_naming_them(value: object, message: str) -> None:
+def test_bad_return_values_get_a_gr_error_naming_them(
+    value: object, message: str
+) -> None:
     with pytest.raises(gr.Error) as info:
         gl.Image().postprocess(value)
     assert info.value.message.startswith(message)
@@ -267,7 +298,9 @@ def test_a_text_file_returned_as_a_path_is_refused(tmp_path: Path) -> None:
         ("corrupt", "truncated or corrupt"),
     ],
 )
-def test_bad_uploads_get_a_gr_error_naming_the_file(tmp_path: Path, content: object, fragment: str) -> None:
+def test_bad_uploads_get_a_gr_error_naming_the_file(
+    tmp_path: Path, content: object, fragment: str
+) -> None:
     buf = io.BytesIO()
     PIL.Image.fromarray(photo(64, 64)).save(buf, "JPEG")
     data = buf.getvalue()
@@ -283,7 +316,9 @@ def test_bad_uploads_get_a_gr_error_naming_the_file(tmp_path: Path, content: obj
     path = tmp_path / "holiday <b>.jpg"
     path.write_bytes(content)  # type: ignore[arg-type]
     with pytest.raises(gr.Error) as info:
-        gl.Image(type="numpy").preprocess(ImageData(path=str(path), orig_name="holiday <b>.jpg"))
+        gl.Image(type="numpy").preprocess(
+            ImageData(path=str(path), orig_name="holiday <b>.jpg")
+        )
     assert info.value.message.startswith("Image 'holiday &lt;b&gt;.jpg': ")
     assert fragment in info.value.message
 
@@ -292,13 +327,17 @@ def test_a_decompression_bomb_upload_gets_a_gr_error(tmp_path: Path) -> None:
     path = tmp_path / "bomb.png"
     PIL.Image.new("1", (20000, 20000)).save(path)  # 400 Mpx, 2× over Pillow's limit
     with pytest.raises(gr.Error) as info:
-        gl.Image(type="numpy").preprocess(ImageData(path=str(path), orig_name="bomb.png"))
+        gl.Image(type="numpy").preprocess(
+            ImageData(path=str(path), orig_name="bomb.png")
+        )
     assert "decompression bomb" in info.value.message
 
 
 def test_a_missing_file_is_a_clear_evicted_error(tmp_path: Path) -> None:
     with pytest.raises(gr.Error) as info:
-        gl.Image().preprocess(ImageData(path=str(tmp_path / "gone.png"), orig_name="gone.png"))
+        gl.Image().preprocess(
+            ImageData(path=str(tmp_path / "gone.png"), orig_name="gone.png")
+        )
     assert "no longer exists" in info.value.message
 
 
@@ -309,12 +348,18 @@ def test_a_fresh_process_reads_the_exact_value_from_the_served_file() -> None:
     code = (
         "import sys, numpy as np, gradio_lossless as gl\n"
         "from gradio.data_classes import ImageData\n"
-        "v = gl.Image(type='numpy', image_mode=None).preprocess(ImageData(path=sys.argv[1]))\n"
+        "c = gl.Image(type='numpy', image_mode=None)\n"
+        "v = c.preprocess(ImageData(path=sys.argv[1]))\n"
         "sys.stdout.write(f'{v.dtype} {v.shape} ' + v.tobytes().hex())\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, path], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", code, path],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout
     dtype, shape, hexdata = out.split(" ", 2)
     assert dtype == "float32"
+    assert shape == "(24,"
     assert bytes.fromhex(hexdata.split(" ")[-1]) == original.tobytes()

@@ -26,7 +26,10 @@ with gr.Blocks() as demo:
     # the type of what the function received, so a test can see it from outside
     info = gr.Textbox()
     gr.Button().click(
-        lambda x: f"{x.dtype} {x.shape} {x.tobytes().hex()}", a, info, api_name="describe"
+        lambda x: f"{x.dtype} {x.shape} {x.tobytes().hex()}",
+        a,
+        info,
+        api_name="describe",
     )
 
 if __name__ == "__main__":

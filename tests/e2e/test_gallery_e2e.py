@@ -32,18 +32,23 @@ def _items() -> list[tuple[object, str | None]]:
 
 def _client_gallery(served: list[dict]) -> list[dict]:  # type: ignore[type-arg]
     return [
-        {"image": handle_file(x["image"]["path"]), "caption": x["caption"]} for x in served
+        {"image": handle_file(x["image"]["path"]), "caption": x["caption"]}
+        for x in served
     ]
 
 
 @pytest.mark.parametrize("kind", ["pil", "numpy"])
 def test_gallery_to_gallery_100_api_hops_with_captions(server, kind: str) -> None:
-    values = list(pil_values().values()) if kind == "pil" else list(array_values().values())
+    values = (
+        list(pil_values().values()) if kind == "pil" else list(array_values().values())
+    )
     items = [(v, f"item {i}" if i % 2 else None) for i, v in enumerate(values)]
     bad_hops: list[int] = []
     calls = [0]
 
-    def hop(gallery: list[tuple[object, str | None]]) -> list[tuple[object, str | None]]:
+    def hop(
+        gallery: list[tuple[object, str | None]],
+    ) -> list[tuple[object, str | None]]:
         for (got, cap), (want, wcap) in zip(gallery, items, strict=True):
             if not conversions.values_equal(got, want) or cap != wcap:
                 bad_hops.append(calls[0])
@@ -58,7 +63,9 @@ def test_gallery_to_gallery_100_api_hops_with_captions(server, kind: str) -> Non
         gallery = _client_gallery(served)
         for _ in range(100):
             out = client.predict(gallery, api_name="/hop")
-            gallery = [{"image": handle_file(x["image"]), "caption": x["caption"]} for x in out]
+            gallery = [
+                {"image": handle_file(x["image"]), "caption": x["caption"]} for x in out
+            ]
     assert calls[0] == 100
     assert bad_hops == []
     for x, (value, caption) in zip(out, items, strict=True):
@@ -100,7 +107,10 @@ def test_selected_gallery_item_reaches_an_image_exactly(server) -> None:
         httpx.post(f"{url}gradio_api/queue/join", json=body).raise_for_status()
         shown = None
         with httpx.stream(
-            "GET", f"{url}gradio_api/queue/data", params={"session_hash": "select-test"}, timeout=60
+            "GET",
+            f"{url}gradio_api/queue/data",
+            params={"session_hash": "select-test"},
+            timeout=60,
         ) as response:
             for line in response.iter_lines():
                 if not line.startswith("data:"):
@@ -155,7 +165,9 @@ def test_a_bad_item_fails_only_its_request(server, tmp_path: Path) -> None:
     with server(demo, show_error=False) as (_, client):
         from gradio_client.exceptions import AppError
 
-        with pytest.raises(AppError, match=r"Gallery item 2: unsupported shape \(2, 2, 2, 2\)"):
+        with pytest.raises(
+            AppError, match=r"Gallery item 2: unsupported shape \(2, 2, 2, 2\)"
+        ):
             client.predict(1, api_name="/make")
         out = client.predict(0, api_name="/make")
     assert np.array_equal(gl.read(out[0]["image"]), photo(16, 16))

@@ -51,13 +51,19 @@ def _serve_once(values: list[object], tmp_path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("kind", ["pil", "numpy"])
-def test_every_mode_is_exact_after_100_api_hops(server, tmp_path: Path, kind: str) -> None:
-    originals: list[object] = list(pil_values().values()) if kind == "pil" else list(array_values().values())
+def test_every_mode_is_exact_after_100_api_hops(
+    server, tmp_path: Path, kind: str
+) -> None:
+    originals: list[object] = (
+        list(pil_values().values()) if kind == "pil" else list(array_values().values())
+    )
     demo, mismatches, calls = _chain_app(originals, kind)
     paths = _serve_once(originals, tmp_path)
     with server(demo) as (_, client):
         for _ in range(HOPS):
-            paths = list(client.predict(*[handle_file(p) for p in paths], api_name="/hop"))
+            paths = list(
+                client.predict(*[handle_file(p) for p in paths], api_name="/hop")
+            )
     assert calls[0] == HOPS
     assert mismatches == []
     for path, original in zip(paths, originals, strict=True):
@@ -167,7 +173,9 @@ def test_errors_reach_api_users_even_with_show_error_false(server) -> None:
     assert np.array_equal(gl.read(out), photo(16, 16))
 
 
-def test_corrupt_upload_fails_alone_while_others_are_served(server, tmp_path: Path) -> None:
+def test_corrupt_upload_fails_alone_while_others_are_served(
+    server, tmp_path: Path
+) -> None:
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
     good_value = photo(64, 64)
@@ -184,7 +192,10 @@ def test_corrupt_upload_fails_alone_while_others_are_served(server, tmp_path: Pa
             results[name] = exc
 
     with server(demo, show_error=False) as (_, client):
-        threads = [threading.Thread(target=run, args=(f"good{i}", good, client)) for i in range(4)]
+        threads = [
+            threading.Thread(target=run, args=(f"good{i}", good, client))
+            for i in range(4)
+        ]
         threads.append(threading.Thread(target=run, args=("bad", str(bad), client)))
         for t in threads:
             t.start()
@@ -207,7 +218,9 @@ def test_a_path_outside_the_allowed_folders_is_refused_as_stock_refuses_it(
         gr.Button().click(lambda x: x, a, b, api_name="hop")
     with server(demo, show_error=True) as (url, _):
         # what a hostile browser would send: a server-side path it never uploaded
-        payload = {"data": [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}]}
+        payload = {
+            "data": [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}]
+        }
         event = httpx.post(f"{url}gradio_api/call/hop", json=payload).json()["event_id"]
         stream = httpx.get(f"{url}gradio_api/call/hop/{event}", timeout=60).text
     assert "event: error" in stream

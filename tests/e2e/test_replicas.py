@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 
@@ -56,7 +55,17 @@ def redis_url() -> Iterator[str]:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     port = _port()
     proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -89,13 +98,21 @@ def _replica(store: str) -> tuple[Client, subprocess.Popen[bytes]]:
 
 
 @pytest.mark.parametrize("backend", ["folder", "redis"])
-def test_two_replicas_share_exact_values_behind_webp(backend: str, request: pytest.FixtureRequest) -> None:
-    store = request.getfixturevalue("redis_url") if backend == "redis" else tempfile.mkdtemp(prefix="gl-shared-")
+def test_two_replicas_share_exact_values_behind_webp(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    store = (
+        request.getfixturevalue("redis_url")
+        if backend == "redis"
+        else tempfile.mkdtemp(prefix="gl-shared-")
+    )
     (a, pa), (b, pb) = _replica(store), _replica(store)
     try:
         start = Path(tempfile.mkdtemp()) / "start.png"
         for original in (photo(64, 80), array_values()["float32[24, 32, 3]"]):
-            start.write_bytes(Path(gl.Image(image_mode=None).postprocess(original).path).read_bytes())
+            start.write_bytes(
+                Path(gl.Image(image_mode=None).postprocess(original).path).read_bytes()
+            )
             served = a.predict(handle_file(str(start)), api_name="/hop")  # served by A
             assert served.endswith(".webp")
             for _ in range(3):  # A -> B -> A -> B, each time the WebP file only

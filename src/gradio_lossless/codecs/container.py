@@ -341,7 +341,9 @@ def decode(data: bytes) -> Decoded:
     """
     if data.startswith(PNG_SIGNATURE):
         chunks = read_chunks(data)
-        found = {k: data[s : s + n] for k, s, n in chunks if k in (META_CHUNK, RAW_CHUNK)}
+        found = {
+            k: data[s : s + n] for k, s, n in chunks if k in (META_CHUNK, RAW_CHUNK)
+        }
         if META_CHUNK in found:
             try:
                 header = json.loads(found[META_CHUNK])

@@ -20,7 +20,9 @@ def check_kwargs(name: str, stock: type, kwargs: dict[str, Any]) -> None:
     accepted = inspect.signature(stock.__init__).parameters
     for key in kwargs:
         if key not in accepted or key in ("self", "value", "format"):
-            raise TypeError(f"{name}.__init__() got an unexpected keyword argument {key!r}")
+            raise TypeError(
+                f"{name}.__init__() got an unexpected keyword argument {key!r}"
+            )
 
 
 def adopt(cls: type, stock: type, *, format_default: str, format_doc: str) -> None:

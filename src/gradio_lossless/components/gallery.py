@@ -25,7 +25,7 @@ __all__ = ["Gallery"]
 
 DEFAULT_FORMAT = "png"
 FORMAT_DOC = (
-    'format: What the browser is served for images returned as arrays or PIL images: '
+    "format: What the browser is served for images returned as arrays or PIL images: "
     '"png" (the default) serves exact PNGs that also carry values PNG cannot hold '
     '(16-bit colour, float, int32) and all metadata; a lossy format such as "webp" '
     "serves smaller files for display while the exact values are kept beside them. "
@@ -63,7 +63,9 @@ class Gallery(STOCK):  # type: ignore[misc,valid-type]
     def _lossless_store(self) -> Store:
         return get_store(self.GRADIO_CACHE)
 
-    def preprocess(self, payload: GalleryData | None) -> list[tuple[Any, str | None]] | None:
+    def preprocess(
+        self, payload: GalleryData | None
+    ) -> list[tuple[Any, str | None]] | None:
         """
         Parameters:
             payload: a list of images or videos, or list of (media, caption) tuples
@@ -79,7 +81,9 @@ class Gallery(STOCK):  # type: ignore[misc,valid-type]
                 file_path = element.video.path
             else:
                 file_path = element.image.path or ""
-            if self.file_types and not client_utils.is_valid_file(file_path, self.file_types):
+            if self.file_types and not client_utils.is_valid_file(
+                file_path, self.file_types
+            ):
                 raise gr.Error(
                     "Invalid file type. Please upload a file that is one of these "
                     f"formats: {self.file_types}"
@@ -88,7 +92,9 @@ class Gallery(STOCK):  # type: ignore[misc,valid-type]
                 data.append((element.video.path, element.caption))
                 continue
             name = element.image.orig_name or Path(file_path).name
-            if name.lower().endswith(".svg") or self.type == "filepath" and not file_path:
+            if name.lower().endswith(".svg") or (
+                self.type == "filepath" and not file_path
+            ):
                 data.append((file_path, element.caption))
                 continue
             try:
@@ -137,7 +143,9 @@ class Gallery(STOCK):  # type: ignore[misc,valid-type]
             if isinstance(item, (str, Path)):
                 text = str(item)
                 mime = client_utils.get_mimetype(text)
-                if (mime is not None and "video" in mime) or text.lower().endswith(".svg"):
+                if (mime is not None and "video" in mime) or text.lower().endswith(
+                    ".svg"
+                ):
                     return self._stock_item(item, caption)
             try:
                 path, _ = save_returned(item, store, format=self.format)
@@ -156,7 +164,9 @@ class Gallery(STOCK):  # type: ignore[misc,valid-type]
         with ThreadPoolExecutor(min(_WORKERS, len(items))) as pool:
             return GalleryData(root=list(pool.map(save_item, range(len(items)))))
 
-    def _stock_item(self, item: Any, caption: str | None) -> GalleryImage | GalleryVideo:
+    def _stock_item(
+        self, item: Any, caption: str | None
+    ) -> GalleryImage | GalleryVideo:
         """Videos, SVGs and URLs: exactly what stock gr.Gallery returns for them."""
         data = super().postprocess([(item, caption)] if caption is not None else [item])
         return data.root[0]
