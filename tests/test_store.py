@@ -101,3 +101,33 @@ def test_an_unwritable_cache_folder_is_a_clear_store_error(tmp_path: Path) -> No
         match=r"cannot write 'image\.png' to the cache folder: Not a directory",
     ):
         save(values(1)[0], store, format="png")
+
+
+def test_gradio_delete_cache_removes_our_files_too(
+    server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(disk, "RESCAN_SECONDS", 0.0)
+    monkeypatch.setattr(disk, "ORPHAN_GRACE_SECONDS", 1.0)
+    from gradio_client import handle_file
+
+    with gr.Blocks(delete_cache=(1, 1)) as demo:
+        a = gl.Image(type="numpy", format="webp")
+        b = gl.Image(type="numpy", format="webp")
+        gr.Button().click(lambda x: np.roll(x, 1, axis=0), a, b, api_name="hop")
+    start = Path(gl.Image().postprocess(values(1, 40)[0]).path)
+    from gradio_lossless.store import get_store
+
+    store = get_store(a.GRADIO_CACHE)
+    before = set(store.root.glob("*/image.webp"))
+    with server(demo) as (_, client):
+        client.predict(handle_file(str(start)), api_name="/hop")
+        served = list(set(store.root.glob("*/image.webp")) - before)
+        assert served
+        deadline = time.time() + 20
+        while any(p.exists() for p in served) and time.time() < deadline:
+            time.sleep(0.5)  # Gradio's delete_cache runs every second
+        assert not any(p.exists() for p in served)
+        assert all((p.parent / "exact.png").exists() for p in served)  # left behind
+        save(values(3, 40)[2], store, format="png")  # any write sweeps orphans
+    for p in served:
+        assert not (p.parent / "exact.png").exists()
