@@ -16,6 +16,7 @@ import base64
 import json
 import numbers
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -181,7 +182,7 @@ def _untag(obj: Any) -> Any:
     return obj
 
 
-def info_to_json(info: dict[str, Any]) -> list[list[Any]]:
+def info_to_json(info: Mapping[Any, Any]) -> list[list[Any]]:
     """Serialise a PIL ``info`` dict to JSON-able pairs (exact for str, bytes, int,
     float, bool, None and tuples/lists of those). Other values are dropped with a
     warning naming the key."""
@@ -296,7 +297,7 @@ def preview_uint8(arr: PixelArray) -> PixelArray:
     if arr.dtype == np.bool_:
         return arr.astype(np.uint8) * 255
     if arr.dtype == np.uint16:
-        return (arr >> 8).astype(np.uint8)
+        return np.right_shift(arr, 8).astype(np.uint8)
     if arr.dtype.kind in "iu":
         return np.clip(arr, 0, 255).astype(np.uint8)
     with np.errstate(invalid="ignore", over="ignore"):

@@ -78,7 +78,9 @@ def is_png_native(value: ImageValue) -> bool:
     if value.mode == "P":
         # Pillow sizes the PNG bit depth by the palette: indices past it would be lost
         colors = len(value.getpalette() or []) // 3
-        return value.palette is not None and int(value.getextrema()[1]) < max(colors, 1)
+        highest = value.getextrema()[1]
+        assert isinstance(highest, int)  # noqa: S101 - single band
+        return value.palette is not None and highest < max(colors, 1)
     return value.mode in _NATIVE_PIL_MODES
 
 
@@ -324,7 +326,8 @@ def _from_header(header: dict[str, Any], data: bytes, raw: bytes | None) -> Imag
             raise ValueError("mode mismatch")
     if "palette" in header:
         im.putpalette(header["palette"], header["palette_mode"])
-    im.info = conversions.info_from_json(header.get("info", []))
+    im.info.clear()
+    im.info.update(conversions.info_from_json(header.get("info", [])))
     return im
 
 

@@ -25,10 +25,11 @@ def _fpng() -> ModuleType | None:
     if os.environ.get("GRADIO_LOSSLESS_NO_FPNG"):
         return None
     try:
-        import fpng  # type: ignore[import-untyped]
+        import fpng
     except ImportError:
         return None
-    return fpng
+    module: ModuleType = fpng
+    return module
 
 
 def available() -> bool:
@@ -60,7 +61,7 @@ def encode(im: PIL.Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def encode_array(arr: npt.NDArray[np.uint8]) -> bytes:
+def encode_array(arr: npt.NDArray[np.generic]) -> bytes:
     """PNG bytes of a uint8 H×W×3 or H×W×4 array (pixels exact), without the copy
     through a PIL image when fpng is available."""
     fpng = _fpng()

@@ -75,9 +75,9 @@ def _exact_from_disk(store: Store, fingerprint: str) -> ImageValue | None:
         decoded = container.decode(data)
         if decoded.exact and decoded.fingerprint == fingerprint:
             return decoded.value
-    data = store.shared_exact(fingerprint)
-    if data is not None:
-        decoded = container.decode(data)
+    shared = store.shared_exact(fingerprint)
+    if shared is not None:
+        decoded = container.decode(shared)
         if decoded.exact and decoded.fingerprint == fingerprint:
             return decoded.value
     return None
@@ -286,9 +286,9 @@ def save_returned(
 
         if isinstance(value, (str, Path)):
             _check_image_path(value)
+            value = add_watermark(value, watermark)
         else:
-            conversions.check_value(value)
-        value = add_watermark(value, watermark)
+            value = add_watermark(conversions.check_value(value), watermark)
     if isinstance(value, (str, Path)):
         text = str(value)
         if text.startswith(("http://", "https://")):

@@ -15,9 +15,14 @@ from typing import Any
 __all__ = ["adopt", "check_kwargs"]
 
 
+def _init_of(cls: type) -> Any:
+    """The ``__init__`` a component class defines itself (stock and ours both do)."""
+    return vars(cls)["__init__"]
+
+
 def check_kwargs(name: str, stock: type, kwargs: dict[str, Any]) -> None:
     """Raise TypeError, as Python would, for a keyword the stock class does not take."""
-    accepted = inspect.signature(stock.__init__).parameters
+    accepted = inspect.signature(_init_of(stock)).parameters
     for key in kwargs:
         if key not in accepted or key in ("self", "value", "format"):
             raise TypeError(
@@ -27,14 +32,14 @@ def check_kwargs(name: str, stock: type, kwargs: dict[str, Any]) -> None:
 
 def adopt(cls: type, stock: type, *, format_default: str, format_doc: str) -> None:
     """Give ``cls.__init__`` the stock signature and docstring, ``format`` replaced."""
-    sig = inspect.signature(stock.__init__)
+    sig = inspect.signature(_init_of(stock))
     params = [
         p.replace(default=format_default) if p.name == "format" else p
         for p in sig.parameters.values()
     ]
-    init = cls.__init__
-    init.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    doc = stock.__init__.__doc__ or ""
+    init = _init_of(cls)
+    init.__signature__ = sig.replace(parameters=params)
+    doc = _init_of(stock).__doc__ or ""
     lines = doc.splitlines()
     for i, line in enumerate(lines):
         if line.strip().startswith("format:"):

@@ -38,7 +38,7 @@ _WORKERS = max(2, min(8, os.cpu_count() or 2))
 STOCK = gr.Gallery
 
 
-class Gallery(STOCK):  # type: ignore[misc,valid-type]
+class Gallery(STOCK):
     """
     Drop-in gr.Gallery whose images arrive bit-exact at the next component (pixels,
     PIL mode or numpy dtype and shape, palette, metadata; captions kept), after any

@@ -34,7 +34,7 @@ FORMAT_DOC = (
 STOCK = gr.Image
 
 
-class Image(STOCK):  # type: ignore[misc,valid-type]
+class Image(STOCK):
     """
     Drop-in gr.Image whose values arrive bit-exact at the next component: pixels,
     PIL mode or numpy dtype and shape, palette and metadata, after any number of hops,
