@@ -34,7 +34,7 @@ import numpy.typing as npt
 import PIL.Image
 
 if TYPE_CHECKING:
-    from gradio_client import Client  # type: ignore[import-untyped]
+    from gradio_client import Client
     from matplotlib.figure import Figure
 
 __all__ = [
@@ -137,7 +137,7 @@ def compare(
     psnr = (
         math.inf
         if max_err == 0
-        else float(peak_signal_noise_ratio(a, b, data_range=peak))  # type: ignore[no-untyped-call]
+        else float(peak_signal_noise_ratio(a, b, data_range=peak))
     )
     quality = None
     if ssim:
@@ -146,7 +146,7 @@ def compare(
         win -= 1 - win % 2  # odd, as skimage requires
         quality = (
             float(
-                structural_similarity(  # type: ignore[no-untyped-call]
+                structural_similarity(
                     a, b, data_range=peak, channel_axis=channel_axis, win_size=win
                 )
             )
@@ -179,7 +179,7 @@ def default_image() -> npt.NDArray[np.uint8]:
     with scikit-image, nothing is downloaded)."""
     from skimage import data
 
-    return np.ascontiguousarray(data.astronaut())  # type: ignore[no-untyped-call]
+    return np.ascontiguousarray(data.astronaut())
 
 
 # --- plot ---------------------------------------------------------------------------

@@ -301,7 +301,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_json(report, args.json)
         out.print(f"wrote {args.json}", highlight=False)
-    failed = [r for r in (*report.hops, *report.gallery) if r.error]
+    failed = [r.error for r in report.hops if r.error]
+    failed += [r.error for r in report.gallery if r.error]
     if failed:
         print(
             f"gradio-lossless bench: {len(failed)} measurements failed because a "

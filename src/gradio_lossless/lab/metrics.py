@@ -103,12 +103,12 @@ def measure(reference: Reference, candidate: npt.NDArray[np.uint8]) -> Fidelity:
     diff = np.abs(candidate.astype(np.int16) - original.astype(np.int16))
     return Fidelity(
         psnr=float(
-            peak_signal_noise_ratio(  # type: ignore[no-untyped-call]
+            peak_signal_noise_ratio(
                 original, candidate, data_range=255
             )
         ),
         ssim=float(
-            structural_similarity(  # type: ignore[no-untyped-call]
+            structural_similarity(
                 reference._float,
                 candidate.astype(np.float32),
                 data_range=255,
@@ -117,7 +117,7 @@ def measure(reference: Reference, candidate: npt.NDArray[np.uint8]) -> Fidelity:
         ),
         max_abs_error=int(diff.max()),
         delta_e=float(
-            deltaE_ciede2000(  # type: ignore[no-untyped-call]
+            deltaE_ciede2000(
                 reference._lab, _lab(candidate)
             ).mean(dtype=np.float64)
         ),

@@ -116,7 +116,7 @@ def _gradient() -> npt.NDArray[np.uint8]:
 
 
 def _alpha_cutout() -> npt.NDArray[np.uint8]:
-    rgb = skimage.data.chelsea()  # type: ignore[no-untyped-call]
+    rgb = skimage.data.chelsea()
     height, width = rgb.shape[:2]
     yy, xx = np.indices((height, width), dtype=np.float64)
     radius = np.hypot(
@@ -133,7 +133,7 @@ def default_images() -> list[LabImage]:
     Returns:
         photo (RGB), text and line art (RGB), gradient (RGB), photo with alpha (RGBA).
     """
-    astronaut = skimage.data.astronaut()  # type: ignore[no-untyped-call]
+    astronaut = skimage.data.astronaut()
     return [
         LabImage("photo", "skimage.data.astronaut() (bundled)", astronaut),
         LabImage("line-art", "generated: Pillow bitmap font, 1-px lines", _line_art()),
