@@ -1,0 +1,1 @@
+"""Reliability: soak, faults, several processes, fuzzing (issue 7)."""
