@@ -1,0 +1,160 @@
+"""Bugs in src found by the reliability work, kept as strict xfails until fixed:
+each one XPASSes (and so fails, xfail_strict) once the bug is gone, so the mark
+gets removed with the fix. Reported to the lead with these reproducers."""
+
+from __future__ import annotations
+
+import json
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+from gradio.data_classes import ImageData
+
+import gradio_lossless as gl
+from gradio_lossless.codecs import container
+from gradio_lossless.errors import CorruptImageError
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data))
+    )
+
+
+def raw_bomb(shape: tuple[int, ...], dtype: str = "<f8") -> bytes:
+    """An exact PNG whose glRW inflates to a zero array of ``shape``: a ~1000:1
+    zlib stream, so the file is about a thousandth of the bytes it declares."""
+    expected = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    co = zlib.compressobj(9)
+    block = b"\0" * (32 << 20)
+    parts, left = [], expected
+    while left > 0:
+        parts.append(co.compress(block[: min(left, len(block))]))
+        left -= len(block)
+    parts.append(co.flush())
+    base = container.encode(np.zeros((2, 2), np.float64))
+    out = [container.PNG_SIGNATURE]
+    for kind, start, length in container.read_chunks(base):
+        data = base[start : start + length]
+        if kind == b"glMD":
+            header = json.loads(data)
+            header.update(shape=list(shape), dtype=dtype)
+            data = json.dumps(header).encode()
+        elif kind == b"glRW":
+            data = b"".join(parts)
+        out.append(_chunk(kind, data))
+    return b"".join(out)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,  # DID NOT RAISE: it inflates the 800 MB
+    reason="src bug: container.decode limits glRW by pixel count only (2 x "
+    "MAX_IMAGE_PIXELS), not bytes: float64 x 4 channels is 32 bytes a pixel, so a "
+    "0.8 MB upload makes the server inflate, copy and hash 800 MB (1.6 GB peak); "
+    "at the limit a 5.6 MB file costs ~11 GB",
+)
+def test_a_raw_chunk_declaring_800_mb_is_refused_as_a_bomb() -> None:
+    data = raw_bomb((5000, 5000, 4))
+    assert len(data) < 1 << 20
+    with pytest.raises(CorruptImageError, match="decompression bomb"):
+        container.decode(data)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="src bug: Store.fingerprint_of_path trusts a path it has seen once; a "
+    "file rewritten in place at that path is handed over as the OLD value",
+)
+def test_a_file_rewritten_at_the_same_path_gives_its_new_value() -> None:
+    path = Path(tempfile.mkdtemp(prefix="gl-path-")) / "upload.png"
+    a = np.zeros((4, 4, 3), np.uint8)
+    b = np.full((4, 4, 3), 255, np.uint8)
+    component = gl.Image(type="numpy", image_mode=None)
+    path.write_bytes(container.encode(a))
+    assert np.array_equal(component.preprocess(ImageData(path=str(path))), a)
+    path.write_bytes(container.encode(b))
+    assert np.array_equal(component.preprocess(ImageData(path=str(path))), b)
+
+
+def _with_header(value: object, **changes: object) -> bytes:
+    """The exact PNG of ``value`` with glMD keys changed (CRCs kept valid)."""
+    data = container.encode(value)  # type: ignore[arg-type]
+    out = [container.PNG_SIGNATURE]
+    for kind, start, length in container.read_chunks(data):
+        body = data[start : start + length]
+        if kind == b"glMD":
+            body = (
+                changes.pop("__raw__", None)
+                or json.dumps({**json.loads(body), **changes}).encode()
+            )
+        out.append(_chunk(kind, body))
+    return b"".join(out)
+
+
+def _palette_image() -> object:
+    return PIL.Image.fromarray(
+        np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    ).convert("P", palette=PIL.Image.Palette.ADAPTIVE, colors=8)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=(IndexError, AttributeError),
+    reason="src bug (fuzz): container._from_header / decode let IndexError and "
+    "AttributeError out of a malformed glMD, so preprocess raises them instead of "
+    "reading the file as the plain PNG it is (or a gr.Error)",
+)
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(
+            lambda: _with_header(_palette_image(), size=[4]), id="size-one-number"
+        ),
+        pytest.param(
+            lambda: _with_header(_palette_image(), size=""), id="size-empty-string"
+        ),
+        pytest.param(
+            lambda: _with_header(np.zeros((3, 4, 3), np.float32), __raw__=b"[]"),
+            id="glMD-a-list",
+        ),
+        pytest.param(
+            lambda: _with_header(np.zeros((3, 4, 3), np.float32), __raw__=b"null"),
+            id="glMD-null",
+        ),
+        pytest.param(
+            lambda: _with_header(_palette_image(), palette_mode=0),
+            id="palette_mode-int",
+        ),
+    ],
+)
+def test_a_malformed_glmd_header_is_read_as_a_plain_png(data) -> None:  # type: ignore[no-untyped-def]
+    path = Path(tempfile.mkdtemp(prefix="gl-hdr-")) / "upload.png"
+    path.write_bytes(data())
+    got = gl.Image(type="numpy", image_mode=None).preprocess(ImageData(path=str(path)))
+    assert isinstance(got, np.ndarray)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=PIL.UnidentifiedImageError,
+    reason="src bug (inherited from stock): a payload whose url is a junk data: URL "
+    "goes to stock gr.Image.preprocess, which raises PIL.UnidentifiedImageError "
+    "instead of a gr.Error (the user sees a bare 'Error')",
+)
+def test_a_junk_data_url_gets_a_gr_error() -> None:
+    import gradio as gr
+
+    with pytest.raises(gr.Error):
+        gl.Image(type="numpy").preprocess(
+            ImageData(path=None, url="data:image/png;base64,AAAA")
+        )
