@@ -9,6 +9,7 @@ disk a small tmpfs mounted there (as root, chmod does not stop writes); both nee
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -96,9 +97,21 @@ def umount(path: Path) -> None:
         subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
+NOBODY = (65534, 65534)
+AS_NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+
+
 @contextmanager
-def read_only(folder: Path) -> Iterator[None]:
-    """Make ``folder`` read-only, for root too: a read-only bind mount over itself."""
+def read_only(folder: Path, method: str) -> Iterator[None]:
+    """Make ``folder`` read-only for the server: "bind-mount" (read-only for root too)
+    or "chmod" (0555; only stops a server that does not run as root)."""
+    if method == "chmod":
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
     mount_or_skip("--bind", str(folder), str(folder))
     try:
         done = subprocess.run(
@@ -270,24 +283,47 @@ def test_sigkill_during_writes_leaves_no_partial_file_and_values_stay_exact() ->
 # --- read-only cache folder -----------------------------------------------------------
 
 
-def test_read_only_cache_gives_a_clear_error_and_stored_values_still_serve() -> None:
+@pytest.mark.parametrize(
+    ("method", "strerror"),
+    [("bind-mount", "Read-only file system"), ("chmod", "Permission denied")],
+)
+def test_read_only_cache_gives_a_clear_error_and_stored_values_still_serve(
+    method: str, strerror: str
+) -> None:
     work = Path(tempfile.mkdtemp(prefix="gl-ro-"))
+    as_user = None
+    if method == "chmod":  # as root chmod stops nothing: serve as nobody
+        if os.geteuid() != 0 or shutil.which("setpriv") is None:
+            pytest.skip("running the server as nobody needs root and setpriv")
+        probe = subprocess.run(
+            [*AS_NOBODY, sys.executable, "-c", "import gradio"],
+            capture_output=True,
+            text=True,
+        )
+        if probe.returncode != 0:
+            last = (probe.stderr.strip().splitlines() or ["?"])[-1]
+            pytest.skip(
+                f"user nobody cannot import gradio from {sys.executable} ({last}): "
+                "the Python installation is not readable by other users"
+            )
+        as_user = NOBODY
+        work.chmod(0o755)
+        (work / "cache").mkdir()
+        os.chown(work / "cache", *NOBODY)
     try:
-        with server_for(work / "cache", show_error=False) as server:
+        with server_for(work / "cache", show_error=False, as_user=as_user) as server:
             client = server.client()
             want = sample("float32_rgb")
             served = client.predict("float32_rgb", api_name="/make")
             store = work / "cache" / "lossless"
             fp = conversions.fingerprint(want)
-            with read_only(store):
-                with pytest.raises(OSError, match="Read-only file system"):
-                    (store / "probe").write_bytes(b"x")
+            with read_only(store, method):
                 # a new value needs a write: a clear error, per request
                 for k in ("1", "2"):
                     with pytest.raises(Exception, match="cannot write") as info:
                         client.predict(handle_file(served), k, api_name="/modify")
-                    assert "Read-only file system" in str(info.value)
-                print(f"\nread-only cache, the user sees: {info.value}")
+                    assert strerror in str(info.value)
+                print(f"\nread-only cache ({method}), the user sees: {info.value}")
                 # what is already stored still serves: pass-through and by path
                 back = client.predict(handle_file(served), api_name="/numpy")
                 assert conversions.values_equal(gl.read(back), want)
