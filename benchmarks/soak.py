@@ -209,9 +209,14 @@ def _user(
     rng = random.Random(1000 + index)
     folder = work / f"user{index}"
     folder.mkdir(parents=True)
-    client = Client(
-        url, verbose=False, ssl_verify=False, download_files=str(folder / "dl")
-    )
+    try:
+        client = Client(
+            url, verbose=False, ssl_verify=False, download_files=str(folder / "dl")
+        )
+    except Exception as exc:  # a user that cannot connect is an error too
+        stats.errors += 1
+        stats.messages.append(f"user {index} connect: {type(exc).__name__}: {exc}")
+        return
     chain: dict[str, Any] | None = None
     seed = index * 1_000_000
 
