@@ -37,7 +37,7 @@ __all__ = [
 
 TargetStatus: TypeAlias = Literal["pass", "fail", "skipped", "not measured"]
 
-TIMES = "\u00d7"  # the multiplication sign, as in "27.3× faster"  # noqa: RUF003
+TIMES = "\u00d7"  # the multiplication sign, as in "27.3× faster"
 TARGET_SIZE = "3840x2160"
 TARGET_GALLERY_COUNT = 16
 
@@ -223,7 +223,7 @@ def format_bytes(n: int | None) -> str:
 
 
 def format_ratio(ratio: float | None, *, baseline: bool) -> str:
-    """``27.3× faster``, ``2.1× slower`` or ``baseline``."""  # noqa: RUF002
+    """``27.3× faster``, ``2.1× slower`` or ``baseline``."""
     if baseline:
         return "baseline"
     if ratio is None:

@@ -204,7 +204,7 @@ def _column(side: str, image_cls: type[gr.Image], start: Array) -> _Column:
         with gr.Row():
             a_to_b = gr.Button("A → B", elem_id=f"{side}-a-to-b", variant="primary")
             b_to_a = gr.Button("B → A", elem_id=f"{side}-b-to-a", interactive=False)
-            x10 = gr.Button(f"×{X10} hops", elem_id=f"{side}-x10")  # noqa: RUF001
+            x10 = gr.Button(f"×{X10} hops", elem_id=f"{side}-x10")
     return _Column(side, a, b, gr.State(Trail()), status, a_to_b, b_to_a, x10)
 
 

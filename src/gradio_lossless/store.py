@@ -48,6 +48,14 @@ def file_digest(data: bytes) -> str:
     return xxhash.xxh3_128_hexdigest(data)
 
 
+def _stamp(path: str | Path) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return f"{st.st_size}-{st.st_mtime_ns}-{st.st_ino}"
+
+
 def _memory_limit() -> int:
     raw = os.environ.get("GRADIO_LOSSLESS_MEMORY_BYTES")
     if raw is None:
@@ -155,13 +163,21 @@ class Store:
                 table.popitem(last=False)
 
     def note_path(self, path: str | Path, fingerprint: str) -> None:
-        """Record that the file at ``path`` holds the value ``fingerprint``."""
-        self._index(self._by_path, str(path), fingerprint)
+        """Record that the file at ``path`` holds the value ``fingerprint``, with
+        the file's size and mtime, so a file later rewritten in place is not
+        mistaken for the value it used to hold."""
+        stamp = _stamp(path)
+        if stamp is not None:
+            self._index(self._by_path, str(path), f"{fingerprint}:{stamp}")
 
     def fingerprint_of_path(self, path: str | Path) -> str | None:
-        """The fingerprint recorded for a file path in this process, or None."""
+        """The fingerprint recorded for a file path, if the file is unchanged."""
         with self._lock:
-            return self._by_path.get(str(path))
+            hit = self._by_path.get(str(path))
+        if hit is None:
+            return None
+        fingerprint, _, stamp = hit.partition(":")
+        return fingerprint if _stamp(path) == stamp else None
 
     # -- disk --------------------------------------------------------------------
 

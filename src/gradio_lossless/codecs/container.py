@@ -265,7 +265,20 @@ def _limit_pixels(count: int) -> None:
         )
 
 
+def _limit_bytes(count: int) -> None:
+    """Raw pixels may inflate to what Pillow allows an RGBA image before it warns
+    (``MAX_IMAGE_PIXELS`` × 4 bytes, ~358 MB by default): a float64 header that
+    stays under the pixel limit cannot make a small upload inflate to gigabytes."""
+    limit = PIL.Image.MAX_IMAGE_PIXELS
+    if limit is not None and count > 4 * limit:
+        raise CorruptImageError(
+            f"raw pixel data of {count} bytes exceeds the decompression-bomb limit "
+            f"of {4 * limit} bytes"
+        )
+
+
 def _inflate(data: bytes, expected: int) -> bytes:
+    _limit_bytes(expected)
     inflater = zlib.decompressobj()
     try:
         out = inflater.decompress(data, expected + 1)
@@ -303,7 +316,11 @@ def _from_header(header: dict[str, Any], data: bytes, raw: bytes | None) -> Imag
     if header["kind"] == "numpy":
         dtype = np.dtype(header["dtype"])
         shape = tuple(int(x) for x in header["shape"])
-        if dtype.name not in conversions.SUPPORTED_DTYPES or len(shape) not in (2, 3):
+        if (
+            dtype.name not in conversions.SUPPORTED_DTYPES
+            or len(shape) not in (2, 3)
+            or min(shape) < 1
+        ):
             raise ValueError("bad array header")
         _limit_pixels(shape[0] * shape[1])
         if header["pixels"] == "raw":
@@ -314,8 +331,12 @@ def _from_header(header: dict[str, Any], data: bytes, raw: bytes | None) -> Imag
         if out.dtype != dtype:
             out = out.astype(dtype)
         return out.reshape(shape)
-    mode, size = str(header["mode"]), tuple(int(x) for x in header["size"])
-    _limit_pixels(size[0] * size[1])
+    mode = str(header["mode"])
+    width, height = (int(x) for x in header["size"])
+    if width < 1 or height < 1:
+        raise ValueError("bad image size")
+    size = (width, height)
+    _limit_pixels(width * height)
     if header["pixels"] == "raw":
         probe = PIL.Image.new(mode, (1, 1))
         expected = len(probe.tobytes()) * size[0] * size[1]
@@ -350,10 +371,22 @@ def decode(data: bytes) -> Decoded:
         if META_CHUNK in found:
             try:
                 header = json.loads(found[META_CHUNK])
+                if not isinstance(header, dict):
+                    raise ValueError("header is not an object")
                 value = _from_header(header, data, found.get(RAW_CHUNK))
             except CorruptImageError:
                 raise
-            except (ValueError, KeyError, TypeError, OSError):
+            except (
+                ValueError,
+                KeyError,
+                TypeError,
+                OSError,
+                IndexError,
+                AttributeError,
+                OverflowError,
+                MemoryError,
+            ):
+                # a malformed header: the file is read as the plain PNG it is
                 value = None
             if value is not None and conversions.fingerprint(value) == header.get(
                 "fingerprint"

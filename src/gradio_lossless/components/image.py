@@ -71,7 +71,14 @@ class Image(STOCK):
         if payload is None:
             return None
         if payload.url and payload.url.startswith("data:"):
-            return super().preprocess(payload)
+            try:
+                return super().preprocess(payload)
+            except (OSError, ValueError, SyntaxError) as exc:
+                # PIL.UnidentifiedImageError is an OSError; binascii.Error a ValueError
+                raise gr.Error(
+                    "Image data URL: not an image Pillow can read "
+                    f"({type(exc).__name__})"
+                ) from exc
         name = payload.orig_name or (Path(payload.path).name if payload.path else "")
         if name.lower().endswith(".svg"):
             return super().preprocess(payload)
