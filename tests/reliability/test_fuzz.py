@@ -103,30 +103,6 @@ def watched(fn: Any, allowed: set[str]) -> Any:
         COUNTS["warnings shown"] += len(caught)
 
 
-# --- known bugs in src ----------------------------------------------------------------
-# Reported, with deterministic reproducers as strict xfails in test_findings.py. An
-# exception matching one is counted ("known src bug"), not failed on, so the fuzz
-# keeps looking for new ones; remove an entry when its bug is fixed.
-KNOWN_SRC_BUGS = {
-    # glMD parsed without checking its shape: non-object JSON, a "size" with fewer
-    # than two numbers, a non-string "palette_mode" (decode catches only
-    # ValueError/KeyError/TypeError/OSError)
-    ("AttributeError", "_from_header"),
-    ("AttributeError", "decode"),
-    ("IndexError", "_from_header"),
-}
-
-
-def known_src_bug(exc: BaseException) -> bool:
-    import traceback
-
-    functions = {f.name for f in traceback.extract_tb(exc.__traceback__)}
-    return any(
-        type(exc).__name__ == kind and function in functions
-        for kind, function in KNOWN_SRC_BUGS
-    )
-
-
 # --- the oracle -----------------------------------------------------------------------
 
 
@@ -206,10 +182,6 @@ def run(case: Case, component: Any, *, gallery: bool, name: str) -> None:
     except gr.Error as exc:
         message = exc.message
         outcome = "gr.Error"
-    except (AttributeError, IndexError) as exc:
-        if not known_src_bug(exc):
-            raise
-        outcome = "known src bug"
     else:
         if gallery:
             assert isinstance(out, list) and len(out) == 1 and out[0][1] == "c", out
@@ -321,12 +293,6 @@ def test_malformed_payloads_give_gr_error_or_a_value(
         message = exc.message
         COUNTS["malformed gr.Error"] += 1
         assert isinstance(message, str) and message, "an empty gr.Error"
-    except PIL.UnidentifiedImageError:
-        # data: URLs take stock gr.Image's path, which raises this for junk
-        # (test_findings.py::test_a_junk_data_url_gets_a_gr_error)
-        if not (data.url or "").startswith("data:") or gallery:
-            raise
-        COUNTS["malformed known stock-path error"] += 1
     else:
         COUNTS["malformed value"] += 1
         assert out is None or isinstance(out, (list, str, np.ndarray, PIL.Image.Image))
