@@ -131,3 +131,18 @@ def test_gradio_delete_cache_removes_our_files_too(
         save(values(3, 40)[2], store, format="png")  # any write sweeps orphans
     for p in served:
         assert not (p.parent / "exact.png").exists()
+
+
+def test_temporary_files_left_by_a_killed_writer_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path, disk_bytes=10**9)
+    served = Path(save(values(1)[0], store, format="png"))
+    leftover = served.parent / ".image.png.abc123"
+    leftover.write_bytes(b"half a file")
+    old = time.time() - 3600
+    os.utime(leftover, (old, old))
+    monkeypatch.setattr(disk, "RESCAN_SECONDS", 0.0)
+    save(values(2)[1], store, format="png")
+    assert not leftover.exists()
+    assert served.exists()

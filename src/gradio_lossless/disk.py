@@ -82,6 +82,13 @@ class DiskBudget:
             try:
                 for f in os.scandir(entry.path):
                     st = f.stat(follow_symlinks=False)
+                    if (
+                        f.name.startswith(".")
+                        and now - st.st_mtime > ORPHAN_GRACE_SECONDS
+                    ):
+                        # a temporary file a killed writer left: never served
+                        Path(f.path).unlink(missing_ok=True)
+                        continue
                     size += st.st_size
                     newest = max(newest, st.st_mtime)
                     served = served or f.name.startswith("image.")

@@ -296,6 +296,9 @@ def open_plain(data: bytes) -> PIL.Image.Image:
     truncated, not an image, decompression bomb) into CorruptImageError."""
     try:
         with warnings.catch_warnings():
+            # Pillow's other warnings (e.g. corrupt EXIF) must not become errors
+            # under a caller's -W error; a bomb warning is a refusal
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", PIL.Image.DecompressionBombWarning)
             im = PIL.Image.open(io.BytesIO(data))
             im.load()
