@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+from gradio_lossless.settings import env_bytes
+
 __all__ = ["DEFAULT_DISK_BYTES", "DiskBudget", "disk_limit"]
 
 DEFAULT_DISK_BYTES = 20 << 30  # 20 GiB; GRADIO_LOSSLESS_DISK_BYTES overrides
@@ -29,15 +31,7 @@ _LOW_WATER = 0.9  # evict down to 90 % of the limit, so eviction is not per writ
 
 def disk_limit() -> int:
     """The disk byte limit from ``GRADIO_LOSSLESS_DISK_BYTES`` (default 20 GiB)."""
-    raw = os.environ.get("GRADIO_LOSSLESS_DISK_BYTES")
-    if raw is None:
-        return DEFAULT_DISK_BYTES
-    try:
-        return max(0, int(raw))
-    except ValueError:
-        raise ValueError(
-            f"GRADIO_LOSSLESS_DISK_BYTES must be an integer, got {raw!r}"
-        ) from None
+    return env_bytes("GRADIO_LOSSLESS_DISK_BYTES", DEFAULT_DISK_BYTES)
 
 
 def _is_value_folder(name: str) -> bool:

@@ -35,6 +35,7 @@ from gradio_lossless import conversions
 from gradio_lossless._types import ImageValue
 from gradio_lossless.disk import DiskBudget, disk_limit
 from gradio_lossless.errors import StoreWriteError
+from gradio_lossless.settings import env_bytes
 from gradio_lossless.shared import SharedBackend, from_setting
 
 __all__ = ["DEFAULT_MEMORY_BYTES", "Store", "file_digest", "get_store"]
@@ -57,15 +58,7 @@ def _stamp(path: str | Path) -> str | None:
 
 
 def _memory_limit() -> int:
-    raw = os.environ.get("GRADIO_LOSSLESS_MEMORY_BYTES")
-    if raw is None:
-        return DEFAULT_MEMORY_BYTES
-    try:
-        return max(0, int(raw))
-    except ValueError:
-        raise ValueError(
-            f"GRADIO_LOSSLESS_MEMORY_BYTES must be an integer, got {raw!r}"
-        ) from None
+    return env_bytes("GRADIO_LOSSLESS_MEMORY_BYTES", DEFAULT_MEMORY_BYTES)
 
 
 class Store:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-__all__ = ["adopt", "check_kwargs"]
+from gradio_lossless.codecs import spec
+
+__all__ = ["adopt", "check_arguments", "check_kwargs"]
 
 
 def _init_of(cls: type) -> Any:
@@ -47,3 +49,15 @@ def adopt(cls: type, stock: type, *, format_default: str, format_doc: str) -> No
             lines[i] = indent + format_doc
             break
     init.__doc__ = "\n".join(lines)
+
+
+def check_arguments(
+    name: str, stock: type, format: str, kwargs: dict[str, Any]
+) -> None:
+    """What our constructors check before handing over to stock: every keyword is
+    one the stock class takes, and ``format`` is a known image format."""
+    check_kwargs(name, stock, kwargs)
+    try:
+        spec(format)
+    except ValueError as exc:
+        raise ValueError(f"Invalid value for parameter `format`: {exc}") from None

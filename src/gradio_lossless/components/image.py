@@ -12,7 +12,6 @@ import numpy as np
 import PIL.Image
 from gradio.data_classes import Base64ImageData, ImageData
 
-from gradio_lossless.codecs import spec
 from gradio_lossless.components import _signature
 from gradio_lossless.components._payload import deliver, load, save_returned
 from gradio_lossless.errors import LosslessError
@@ -49,11 +48,7 @@ class Image(STOCK):
         format: str = DEFAULT_FORMAT,
         **kwargs: Any,
     ) -> None:
-        _signature.check_kwargs(type(self).__name__, STOCK, kwargs)
-        try:
-            spec(format)
-        except ValueError as exc:
-            raise ValueError(f"Invalid value for parameter `format`: {exc}") from None
+        _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
         super().__init__(value, format=format, **kwargs)
 
     def _lossless_store(self) -> Store:
