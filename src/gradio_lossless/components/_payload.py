@@ -8,7 +8,9 @@ turn them into ``gr.Error``.
 
 from __future__ import annotations
 
+import io
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -64,20 +66,23 @@ def _read(path: Path) -> bytes:
         raise CorruptImageError(f"cannot read {path.name!r}: {exc.strerror}") from None
 
 
-def _exact_from_disk(store: Store, fingerprint: str) -> ImageValue | None:
+def _exact_sources(store: Store, fingerprint: str) -> Iterator[bytes]:
+    """Where an exact PNG of a value may be: beside a lossy served file, the served
+    PNG itself, then the shared backend (tried in that order, lazily)."""
     folder = store.folder(fingerprint)
-    sources = [folder / "exact.png", folder / "image.png"]
-    for candidate in sources:
+    for candidate in (folder / "exact.png", folder / "image.png"):
         try:
-            data = candidate.read_bytes()
+            yield candidate.read_bytes()
         except OSError:
             continue
-        decoded = container.decode(data)
-        if decoded.exact and decoded.fingerprint == fingerprint:
-            return decoded.value
     shared = store.shared_exact(fingerprint)
     if shared is not None:
-        decoded = container.decode(shared)
+        yield shared
+
+
+def _exact_from_disk(store: Store, fingerprint: str) -> ImageValue | None:
+    for data in _exact_sources(store, fingerprint):
+        decoded = container.decode(data)
         if decoded.exact and decoded.fingerprint == fingerprint:
             return decoded.value
     return None
@@ -112,12 +117,13 @@ def load(path: str, store: Store) -> Loaded:
         EvictedReferenceError: the file is gone.
         CorruptImageError: unreadable, truncated, not an image, or a bomb.
     """
-    fp = store.fingerprint_of_path(path) or store.owns(path)
+    owned = store.owns(path)
+    fp = store.fingerprint_of_path(path) or owned
     if fp is not None:
         value = _recall(store, fp)
         if value is not None:
             return Loaded(value, True, fp, path)
-        if store.owns(path) is not None:  # our file, but its exact value is gone
+        if owned is not None:  # our file, but its exact value is gone
             raise _evicted(path)
     data = _read(Path(path))
     fp = store.fingerprint_of_file(file_digest(data))
@@ -162,14 +168,12 @@ def _exact_file(value: ImageValue, store: Store, fmt: str) -> str:
     plain PNG reader sees the real pixels, else a TIFF (Pillow for PIL modes,
     tifffile for arrays no PIL mode can hold)."""
     path = save(value, store, format=fmt)
-    fp = store.fingerprint_of_path(path)
+    fp = store.owns(path)
     folder = Path(path).parent
     if container.is_png_native(value):
         return str(folder / ("image.png" if spec(fmt).name == "png" else "exact.png"))
     target = folder / "exact.tiff"
     if not target.exists():
-        import io
-
         buf = io.BytesIO()
         if isinstance(value, PIL.Image.Image):
             value.save(buf, "TIFF")
@@ -229,6 +233,11 @@ def deliver(
     return out if type == "pil" else conversions.pil_to_array(out)
 
 
+def _owned(value: ImageValue) -> ImageValue:
+    """What the store keeps: arrays by reference, PIL images as a private copy."""
+    return value if isinstance(value, np.ndarray) else conversions.copy_value(value)
+
+
 def save(value: ImageValue, store: Store, *, format: str) -> str:
     """Store a checked value and return the path of the file to serve.
 
@@ -241,15 +250,16 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
     target = folder / f"image.{codec.extension}"
     exact = target if codec.name == "png" else folder / "exact.png"
     # Arrays are kept by reference and re-verified on recall (a copy of a fresh
-    # 24 MB buffer costs ~50 ms of page faults here); PIL images are copied.
+    # 24 MB buffer costs ~50 ms of page faults here); PIL images are copied, and
+    # only when memory does not hold the value already.
     shared = isinstance(value, np.ndarray)
-    own = value if shared else conversions.copy_value(value)
     if target.is_file() and exact.is_file():
-        if store.recall(fp) is None:
-            store.remember(fp, own, shared=shared)
+        if shared or store.recall(fp) is None:
+            store.remember(fp, _owned(value), shared=shared)
         store.note_path(target, fp)
         store.touch(fp)
         return str(target)
+    own = _owned(value)
     data = container.encode(own, fingerprint=fp)
     store.write(exact, data)
     store.note_file(file_digest(data), fp, persist=False)
@@ -271,12 +281,13 @@ def save_returned(
     *,
     format: str,
     watermark: Any = None,
-) -> tuple[str, Literal["stored", "path"]]:
+) -> str:
     """Save whatever a user function returned into an image output.
 
     Returns:
-        (path, "stored") for PIL images and arrays; (path, "path") for a file path
-        or URL, served as is (Gradio copies it into its cache byte-for-byte).
+        the path to serve: the stored file for PIL images, arrays and files we
+        wrote; any other file path or URL as is (Gradio copies it into its cache
+        byte-for-byte).
     Raises:
         UnsupportedImageError: naming the value's type (and shape/dtype/mode).
         CorruptImageError: a path that is not a readable image.
@@ -292,15 +303,15 @@ def save_returned(
     if isinstance(value, (str, Path)):
         text = str(value)
         if text.startswith(("http://", "https://")):
-            return text, "path"
+            return text
         fp = store.fingerprint_of_path(text) or store.owns(text)
         own = _recall(store, fp) if fp is not None else None
         if own is not None:  # a file we wrote (e.g. a filepath input handed back)
-            return save(own, store, format=format), "stored"
+            return save(own, store, format=format)
         _check_image_path(value)
-        return text, "path"
+        return text
     checked = conversions.check_value(value)
-    return save(checked, store, format=format), "stored"
+    return save(checked, store, format=format)
 
 
 def _check_image_path(value: str | Path) -> None:

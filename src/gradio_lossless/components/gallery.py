@@ -143,7 +143,7 @@ class Gallery(STOCK):
                 ):
                     return self._stock_item(item, caption)
             try:
-                path, _ = save_returned(item, store, format=self.format)
+                path = save_returned(item, store, format=self.format)
             except LosslessError as exc:
                 raise gr.Error(
                     html.escape(f"Gallery item {index}: {exc}", quote=False)

@@ -105,7 +105,7 @@ class Image(STOCK):
         if isinstance(value, str) and value.lower().endswith(".svg"):
             return super().postprocess(value)
         try:
-            path, _ = save_returned(
+            path = save_returned(
                 value,
                 self._lossless_store(),
                 format=self.format,
