@@ -38,6 +38,7 @@ __all__ = [
     "layout_matches",
     "natural_mode",
     "nbytes",
+    "palette_fields",
     "pil_to_array",
     "preview_uint8",
     "to_numpy",
@@ -224,10 +225,16 @@ def _header(value: ImageValue) -> dict[str, Any]:
         "size": value.size,
         "info": info_to_json(value.info),
     }
-    if value.mode in ("P", "PA") and value.palette is not None:
-        header["palette_mode"] = value.palette.mode
-        header["palette"] = value.getpalette(value.palette.mode)
+    header.update(palette_fields(value))
     return header
+
+
+def palette_fields(im: PIL.Image.Image) -> dict[str, Any]:
+    """The palette of a P/PA image as ``{"palette_mode", "palette"}`` (empty for
+    other modes): part of a value's identity and of its exact file."""
+    if im.mode not in ("P", "PA") or im.palette is None:
+        return {}
+    return {"palette_mode": im.palette.mode, "palette": im.getpalette(im.palette.mode)}
 
 
 def fingerprint(value: ImageValue) -> str:

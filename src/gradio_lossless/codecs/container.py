@@ -223,9 +223,7 @@ def encode(value: ImageValue, *, fingerprint: str | None = None) -> bytes:
     else:
         header.update(kind="pil", mode=value.mode, size=list(value.size))
         header["info"] = conversions.info_to_json(value.info)
-        if value.mode in ("P", "PA") and value.palette is not None:
-            header["palette_mode"] = value.palette.mode
-            header["palette"] = value.getpalette(value.palette.mode)
+        header.update(conversions.palette_fields(value))
         save_kwargs = _save_kwargs(value)
         if not native:  # the preview's pixels are not the value's: no tRNS
             save_kwargs.pop("transparency", None)
