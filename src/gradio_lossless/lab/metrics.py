@@ -102,11 +102,7 @@ def measure(reference: Reference, candidate: npt.NDArray[np.uint8]) -> Fidelity:
         return EXACT
     diff = np.abs(candidate.astype(np.int16) - original.astype(np.int16))
     return Fidelity(
-        psnr=float(
-            peak_signal_noise_ratio(
-                original, candidate, data_range=255
-            )
-        ),
+        psnr=float(peak_signal_noise_ratio(original, candidate, data_range=255)),
         ssim=float(
             structural_similarity(
                 reference._float,
@@ -117,9 +113,7 @@ def measure(reference: Reference, candidate: npt.NDArray[np.uint8]) -> Fidelity:
         ),
         max_abs_error=int(diff.max()),
         delta_e=float(
-            deltaE_ciede2000(
-                reference._lab, _lab(candidate)
-            ).mean(dtype=np.float64)
+            deltaE_ciede2000(reference._lab, _lab(candidate)).mean(dtype=np.float64)
         ),
         bit_exact=False,
     )
