@@ -132,12 +132,17 @@ def check_value(value: object) -> ImageValue:
 
 
 def nbytes(value: ImageValue) -> int:
-    """Approximate memory held by a value, in bytes."""
+    """Memory a value's pixels take, in bytes. Pillow stores one-band 8-bit modes
+    in 1 byte per pixel, I;16 in 2 and every other mode (RGB included) in 4."""
     if isinstance(value, np.ndarray):
         return int(value.nbytes)
-    bands = len(value.getbands())
-    depth = {"I": 4, "F": 4, "I;16": 2}.get(value.mode, 1)
-    return value.width * value.height * bands * depth + 1024
+    if value.mode.startswith("I;16"):
+        depth = 2
+    elif value.mode in ("1", "L", "P"):
+        depth = 1
+    else:
+        depth = 4
+    return value.width * value.height * depth + 1024
 
 
 def copy_value(value: ImageValue) -> ImageValue:
