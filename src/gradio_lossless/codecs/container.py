@@ -41,6 +41,7 @@ __all__ = [
     "PNG_SIGNATURE",
     "Decoded",
     "decode",
+    "decoded_bytes",
     "display_image",
     "encode",
     "is_png_native",
@@ -351,6 +352,33 @@ def _from_header(header: dict[str, Any], data: bytes, raw: bytes | None) -> Imag
     im.info.clear()
     im.info.update(conversions.info_from_json(header.get("info", [])))
     return im
+
+
+def decoded_bytes(data: bytes) -> int:
+    """About how many bytes of pixels decoding ``data`` makes, read from the headers
+    without decoding: the array size an exact PNG's header records, else 4 bytes per
+    pixel of what Pillow finds. 0 when the headers do not parse (decoding then fails
+    on its own, within the decompression-bomb limits)."""
+    try:
+        if data.startswith(PNG_SIGNATURE):
+            for kind, start, length in read_chunks(data):
+                if kind == META_CHUNK:
+                    header = json.loads(data[start : start + length])
+                    if header.get("kind") == "numpy":
+                        count = 1
+                        for side in header["shape"]:
+                            count *= max(1, int(side))
+                        return int(count * np.dtype(header["dtype"]).itemsize)
+                    break
+                if kind == b"IDAT":
+                    break
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with PIL.Image.open(io.BytesIO(data)) as im:
+                width, height = im.size
+    except Exception:  # headers only: anything that does not parse counts as 0
+        return 0
+    return max(0, width * height * 4)
 
 
 def decode(data: bytes) -> Decoded:

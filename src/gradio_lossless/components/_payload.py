@@ -27,6 +27,7 @@ from gradio_lossless.errors import (
     EvictedReferenceError,
     UnsupportedImageError,
 )
+from gradio_lossless.memory import work_budget
 from gradio_lossless.store import Store, file_digest
 
 __all__ = ["Loaded", "deliver", "load", "save", "save_returned"]
@@ -80,9 +81,16 @@ def _exact_sources(store: Store, fingerprint: str) -> Iterator[bytes]:
         yield shared
 
 
+def _decode(data: bytes) -> container.Decoded:
+    """``container.decode`` within the work budget: the file's bytes plus up to two
+    pixel buffers (decoded, converted) are in flight while it runs."""
+    with work_budget().hold(len(data) + 2 * container.decoded_bytes(data)):
+        return container.decode(data)
+
+
 def _exact_from_disk(store: Store, fingerprint: str) -> ImageValue | None:
     for data in _exact_sources(store, fingerprint):
-        decoded = container.decode(data)
+        decoded = _decode(data)
         if decoded.exact and decoded.fingerprint == fingerprint:
             return decoded.value
     return None
@@ -134,7 +142,7 @@ def load(path: str, store: Store) -> Loaded:
             return Loaded(value, True, fp, path)
         if not data.startswith(container.PNG_SIGNATURE):
             raise _evicted(path)  # a lossy file whose exact value is gone
-    decoded = container.decode(data)
+    decoded = _decode(data)
     if decoded.exact and decoded.fingerprint is not None:
         store.remember(decoded.fingerprint, decoded.value)
         store.note_path(path, decoded.fingerprint)
@@ -174,19 +182,26 @@ def _exact_file(value: ImageValue, store: Store, fmt: str) -> str:
         return str(folder / ("image.png" if spec(fmt).name == "png" else "exact.png"))
     target = folder / "exact.tiff"
     if not target.exists():
-        buf = io.BytesIO()
-        if isinstance(value, PIL.Image.Image):
-            value.save(buf, "TIFF")
-        elif conversions.natural_mode(value) is not None:
-            conversions.array_to_pil(value).save(buf, "TIFF")
-        else:
-            import tifffile
-
-            tifffile.imwrite(buf, value)
-        store.write(target, buf.getvalue())
+        with work_budget().hold(2 * conversions.nbytes(value)):
+            _write_tiff(value, target, store)
     if fp is not None:
         store.note_path(target, fp)
     return str(target)
+
+
+def _write_tiff(value: ImageValue, target: Path, store: Store) -> None:
+    """Write ``value`` as a TIFF (Pillow for PIL modes, tifffile for arrays no PIL
+    mode can hold)."""
+    buf = io.BytesIO()
+    if isinstance(value, PIL.Image.Image):
+        value.save(buf, "TIFF")
+    elif conversions.natural_mode(value) is not None:
+        conversions.array_to_pil(value).save(buf, "TIFF")
+    else:
+        import tifffile
+
+        tifffile.imwrite(buf, value)
+    store.write(target, buf.getvalue())
 
 
 def deliver(
@@ -259,16 +274,18 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
         store.note_path(target, fp)
         store.touch(fp)
         return str(target)
-    own = _owned(value)
-    data = container.encode(own, fingerprint=fp)
-    store.write(exact, data)
-    store.note_file(file_digest(data), fp, persist=False)
-    if codec.name != "png":
-        display = container.display_image(own)
-        shown = encode_display(display, codec.name)
-        store.write(target, shown)
-        store.share_exact(fp, data)
-        store.note_file(file_digest(shown), fp, persist=True)
+    # the copy, the encoded bytes and a display image or raw chunk are in flight
+    with work_budget().hold(2 * conversions.nbytes(value)):
+        own = _owned(value)
+        data = container.encode(own, fingerprint=fp)
+        store.write(exact, data)
+        store.note_file(file_digest(data), fp, persist=False)
+        if codec.name != "png":
+            display = container.display_image(own)
+            shown = encode_display(display, codec.name)
+            store.write(target, shown)
+            store.share_exact(fp, data)
+            store.note_file(file_digest(shown), fp, persist=True)
     store.remember(fp, own, shared=shared)
     store.note_path(target, fp)
     store.note_path(exact, fp)

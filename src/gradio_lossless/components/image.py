@@ -15,6 +15,7 @@ from gradio.data_classes import Base64ImageData, ImageData
 from gradio_lossless.components import _signature
 from gradio_lossless.components._payload import deliver, load, save_returned
 from gradio_lossless.errors import LosslessError
+from gradio_lossless.memory import tune_allocator
 from gradio_lossless.store import Store, get_store
 
 __all__ = ["Image"]
@@ -49,6 +50,7 @@ class Image(STOCK):
         **kwargs: Any,
     ) -> None:
         _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
+        tune_allocator()  # before the server's threads allocate (memory.py)
         super().__init__(value, format=format, **kwargs)
 
     def _lossless_store(self) -> Store:
