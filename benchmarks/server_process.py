@@ -80,6 +80,7 @@ class ServerProcess:
         show_error: passed to ``launch``.
         max_threads: passed to ``launch`` (Gradio's thread pool for sync functions).
         as_user: run the child as this (uid, gid) via setpriv, e.g. (65534, 65534).
+        stats: have the child record its memory figures every second (``stats()``).
     """
 
     def __init__(
@@ -91,6 +92,7 @@ class ServerProcess:
         show_error: bool = True,
         max_threads: int = 64,
         as_user: tuple[int, int] | None = None,
+        stats: bool = False,
     ) -> None:
         self.app = app
         self.cache_dir = Path(cache_dir)
@@ -101,6 +103,11 @@ class ServerProcess:
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = Path(tempfile.mkstemp(prefix="gl-server-", suffix=".log")[1])
+        self.stats_path: Path | None = None
+        if stats:
+            self.stats_path = Path(
+                tempfile.mkstemp(prefix="gl-server-", suffix=".jsonl")[1]
+            )
 
     @property
     def url(self) -> str:
@@ -127,6 +134,8 @@ class ServerProcess:
             ),
         )
         env.update(self.extra_env)
+        if self.stats_path is not None:
+            env["GL_SERVER_STATS"] = str(self.stats_path)
         cmd = [
             sys.executable,
             "-m",
@@ -172,6 +181,21 @@ class ServerProcess:
         self.stop()
         raise RuntimeError(f"server {self.app!r} did not answer within {timeout} s")
 
+    def stats(self) -> list[dict[str, Any]]:
+        """The child's memory figures so far, one dict per second (see
+        ``_record_stats``); empty unless started with ``stats=True``."""
+        import json
+
+        if self.stats_path is None:
+            return []
+        rows = []
+        for line in self.stats_path.read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:  # a line being written
+                continue
+        return rows
+
     def log(self) -> str:
         """What the child printed so far."""
         return self.log_path.read_text(errors="replace")
@@ -215,6 +239,38 @@ class ServerProcess:
     def __exit__(self, *exc: object) -> None:
         self.stop()
         self.log_path.unlink(missing_ok=True)
+        if self.stats_path is not None:
+            self.stats_path.unlink(missing_ok=True)
+
+
+def _record_stats(path: str, every: float = 1.0) -> None:
+    """Append a JSON line to ``path`` every ``every`` seconds: the time, this
+    process's RSS, the bytes the lossless stores hold in memory and the work budget's
+    use (the soak's memory figures)."""
+    import json
+    import threading
+
+    from gradio_lossless.memory import work_budget
+    from gradio_lossless.store import memory_held
+
+    def loop() -> None:
+        with open(path, "a", encoding="utf-8") as out:
+            while True:
+                budget = work_budget()
+                line = {
+                    "t": time.time(),
+                    "rss_kib": proc_status_kib(os.getpid(), "VmRSS"),
+                    "held_bytes": memory_held(),
+                    "work_bytes": budget.in_use,
+                    "work_peak_bytes": budget.peak,
+                    "work_limit_bytes": budget.limit,
+                    "work_waits": budget.waits,
+                }
+                out.write(json.dumps(line) + "\n")
+                out.flush()
+                time.sleep(every)
+
+    threading.Thread(target=loop, name="gl-stats", daemon=True).start()
 
 
 def _serve(argv: list[str] | None = None) -> None:
@@ -228,6 +284,8 @@ def _serve(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     module, _, func = args.app.partition(":")
     demo = getattr(importlib.import_module(module), func)()
+    if os.environ.get("GL_SERVER_STATS"):
+        _record_stats(os.environ["GL_SERVER_STATS"])
     demo.launch(
         server_name="127.0.0.1",
         server_port=args.port,

@@ -14,9 +14,12 @@ Sizes are mixed up to 3840×2160, weighted toward small ones.
 
 Prints requests served, errors (with the first messages), inexact values, p50/p99
 hop latency (client side: upload + queue + function + download + read), the server's
-peak RSS (``VmHWM``) and the bytes on disk under ``<cache>/lossless``.
-Exit code 0 when every hop succeeded bit-exact, 1 otherwise, 2 when the server
-could not start. Loopback only; bounded by ``--seconds`` (and ``--max-hops``).
+peak RSS (``VmHWM``) against its limit (idle RSS + memory cache limit + work budget +
+what running functions hold, see ``run_soak``), the memory cache's and the work
+budget's peaks, and the bytes on disk under ``<cache>/lossless`` against the disk
+limit. Exit code 0 when every hop succeeded bit-exact and RSS and disk stayed under
+their limits, 1 otherwise, 2 when the server could not start. Loopback only;
+bounded by ``--seconds`` (and ``--max-hops``).
 """
 
 from __future__ import annotations
@@ -177,6 +180,28 @@ def _write_upload(value: Any, folder: Path, name: str, plain: bool) -> Path:
 # --- users ---------------------------------------------------------------------------
 
 
+def value_bytes(value: Any) -> int:
+    """Bytes a value takes in the server: an array's buffer; for a PIL image, 4 bytes
+    per pixel (the most Pillow uses for any mode the soak sends)."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    return int(value.width * value.height * 4)
+
+
+class InFlight:
+    """Bytes of the values users have sent and not yet got back, and their peak."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0
+        self.peak = 0
+
+    def add(self, nbytes: int) -> None:
+        with self._lock:
+            self.now += nbytes
+            self.peak = max(self.peak, self.now)
+
+
 @dataclass
 class UserStats:
     hops: int = 0
@@ -200,6 +225,7 @@ def _user(
     max_hops: int | None,
     work: Path,
     stats: UserStats,
+    inflight: InFlight,
 ) -> None:
     from gradio_client import Client, handle_file
 
@@ -268,6 +294,8 @@ def _user(
         endpoint = chain["endpoint"]
         op = rng.choice(["same", "roll", "roll"])
         started = time.perf_counter()
+        sent = sum(value_bytes(v) for v in chain["values"])
+        inflight.add(sent)
         try:
             if endpoint == "gallery":
                 payload = [
@@ -290,6 +318,7 @@ def _user(
                 for f, e in zip(got_files, expected, strict=True)
             )
         except Exception as exc:  # every failure is counted and reported
+            inflight.add(-sent)
             stats.errors += 1
             if len(stats.messages) < 10:
                 stats.messages.append(
@@ -298,6 +327,7 @@ def _user(
             drop(chain["files"], [])
             chain = None
             continue
+        inflight.add(-sent)
         stats.latencies.append(time.perf_counter() - started)
         stats.hops += 1
         stats.by_endpoint[endpoint] = stats.by_endpoint.get(endpoint, 0) + 1
@@ -318,6 +348,15 @@ def _user(
 # --- the run -------------------------------------------------------------------------
 
 
+IN_FLIGHT_FACTOR = 3  # a running hop holds its input, its output and one temporary
+
+
+def _limit(name: str, default: int, server_env: dict[str, str]) -> int:
+    """A byte limit as the server reads it (its environment, else the default)."""
+    raw = server_env.get(name, os.environ.get(name))
+    return default if raw is None else max(0, int(raw))
+
+
 @dataclass
 class SoakResult:
     users: int
@@ -332,8 +371,18 @@ class SoakResult:
     max_ms: float
     by_endpoint: dict[str, int]
     client_mb_downloaded: float
+    server_idle_rss_mb: float
     server_peak_rss_mb: float
     server_final_rss_mb: float
+    rss_by_quarter_mb: list[float]
+    memory_limit_bytes: int
+    work_limit_bytes: int
+    disk_limit_bytes: int
+    held_peak_bytes: int
+    work_peak_bytes: int
+    work_waits: int
+    in_flight_peak_bytes: int
+    rss_limit_mb: float
     store_bytes: int
     store_peak_bytes: int
     store_files: int
@@ -342,13 +391,28 @@ class SoakResult:
     messages: list[str]
 
     @property
+    def rss_ok(self) -> bool:
+        return self.server_peak_rss_mb <= self.rss_limit_mb
+
+    @property
+    def disk_ok(self) -> bool:
+        return self.store_peak_bytes <= self.disk_limit_bytes
+
+    @property
     def ok(self) -> bool:
-        return self.errors == 0 and self.inexact == 0 and self.hops > 0
+        return (
+            self.errors == 0
+            and self.inexact == 0
+            and self.hops > 0
+            and self.rss_ok
+            and self.disk_ok
+        )
 
     def summary(self) -> str:
         mb = 1 << 20
         env = sorted(self.server_env.items())
         limits = ", ".join(f"{k}={v}" for k, v in env) or "default limits"
+        quarters = " / ".join(f"{x:.0f}" for x in self.rss_by_quarter_mb)
         return "\n".join(
             [
                 f"soak: {self.users} users for {self.elapsed:.0f} s ({limits})",
@@ -360,14 +424,30 @@ class SoakResult:
                 f"  hop latency       p50 {self.p50_ms:.0f} ms, "
                 f"p99 {self.p99_ms:.0f} ms, max {self.max_ms:.0f} ms",
                 f"  downloaded        {self.client_mb_downloaded:.0f} MB",
-                f"  server RSS        peak {self.server_peak_rss_mb:.0f} MB, "
+                f"  server RSS        peak {self.server_peak_rss_mb:.0f} MB "
+                f"{'<=' if self.rss_ok else '>'} limit {self.rss_limit_mb:.0f} MB "
+                f"(idle {self.server_idle_rss_mb:.0f} + memory cache "
+                f"{self.memory_limit_bytes / mb:.0f} + work "
+                f"{self.work_limit_bytes / mb:.0f} + {IN_FLIGHT_FACTOR} × peak in "
+                f"flight {self.in_flight_peak_bytes / mb:.0f}); "
                 f"final {self.server_final_rss_mb:.0f} MB",
+                f"  RSS by quarter    {quarters} MB",
+                f"  memory cache      peak {self.held_peak_bytes / mb:.0f} MB held; "
+                f"work peak {self.work_peak_bytes / mb:.0f} MB, "
+                f"{self.work_waits} waits",
                 f"  store on disk     {self.store_bytes / mb:.0f} MB in "
-                f"{self.store_files} files (peak {self.store_peak_bytes / mb:.0f} MB); "
+                f"{self.store_files} files (peak {self.store_peak_bytes / mb:.0f} MB "
+                f"{'<=' if self.disk_ok else '>'} limit "
+                f"{self.disk_limit_bytes / mb:.0f} MB); "
                 f"whole Gradio cache {self.cache_bytes / mb:.0f} MB",
                 *(f"  ! {m}" for m in self.messages),
                 "  verdict           "
-                + ("OK: zero errors, every value bit-exact" if self.ok else "FAILED"),
+                + (
+                    "OK: zero errors, every value bit-exact, RSS and disk under "
+                    "their limits"
+                    if self.ok
+                    else "FAILED"
+                ),
             ]
         )
 
@@ -376,6 +456,12 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return 0.0
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def _quarters(rows: list[dict[str, Any]]) -> list[float]:
+    """The highest RSS (MB) sampled in each quarter of the run."""
+    rss = [r["rss_kib"] / 1024 for r in rows if r.get("rss_kib")]
+    return [float(q.max()) for q in np.array_split(np.array(rss), 4) if q.size]
 
 
 def run_soak(
@@ -398,18 +484,27 @@ def run_soak(
         workdir: folder for the server cache and the users' files (a temporary one
             by default, removed afterwards unless ``keep``).
     Returns:
-        the figures, as a SoakResult.
+        the figures, as a SoakResult. Its RSS limit is the server's idle RSS plus
+        the memory cache limit, the work budget and IN_FLIGHT_FACTOR times the
+        most value bytes users had in flight at once (what running functions hold:
+        their input, their output and one temporary).
     """
+    from gradio_lossless.disk import DEFAULT_DISK_BYTES
+    from gradio_lossless.memory import DEFAULT_WORK_BYTES
+    from gradio_lossless.store import DEFAULT_MEMORY_BYTES
+
     work = Path(workdir or tempfile.mkdtemp(prefix="gl-soak-"))
     cache = work / "cache"
     server_env = dict(server_env or {})
     peak_store = [0]
     stop = threading.Event()
     stats = [UserStats() for _ in range(users)]
+    inflight = InFlight()
     try:
         with ServerProcess(
-            "benchmarks.soak:build_app", cache, env=server_env
+            "benchmarks.soak:build_app", cache, env=server_env, stats=True
         ) as server:
+            idle_rss = proc_status_kib(server.pid, "VmRSS") or 0
 
             def sample() -> None:
                 while not stop.wait(2.0):
@@ -422,7 +517,15 @@ def run_soak(
             threads = [
                 threading.Thread(
                     target=_user,
-                    args=(i, server.url, deadline, max_hops, work / "users", stats[i]),
+                    args=(
+                        i,
+                        server.url,
+                        deadline,
+                        max_hops,
+                        work / "users",
+                        stats[i],
+                        inflight,
+                    ),
                     name=f"soak-user-{i}",
                 )
                 for i in range(users)
@@ -436,6 +539,7 @@ def run_soak(
             sampler.join()
             peak_rss = proc_status_kib(server.pid, "VmHWM") or 0
             final_rss = proc_status_kib(server.pid, "VmRSS") or 0
+            rows = server.stats()
         store_bytes = tree_bytes(cache / "lossless")
         store_files = sum(len(files) for _, _, files in os.walk(cache / "lossless"))
         cache_bytes = tree_bytes(cache)
@@ -449,6 +553,11 @@ def run_soak(
         for k, v in s.by_endpoint.items():
             by_endpoint[k] = by_endpoint.get(k, 0) + v
     hops = sum(s.hops for s in stats)
+    memory_limit = _limit(
+        "GRADIO_LOSSLESS_MEMORY_BYTES", DEFAULT_MEMORY_BYTES, server_env
+    )
+    work_limit = _limit("GRADIO_LOSSLESS_WORK_BYTES", DEFAULT_WORK_BYTES, server_env)
+    mb = 1 << 20
     return SoakResult(
         users=users,
         seconds=seconds,
@@ -461,9 +570,22 @@ def run_soak(
         p99_ms=_percentile(latencies, 0.99) * 1000,
         max_ms=(latencies[-1] * 1000) if latencies else 0.0,
         by_endpoint=by_endpoint,
-        client_mb_downloaded=sum(s.bytes_moved for s in stats) / (1 << 20),
+        client_mb_downloaded=sum(s.bytes_moved for s in stats) / mb,
+        server_idle_rss_mb=idle_rss / 1024,
         server_peak_rss_mb=peak_rss / 1024,
         server_final_rss_mb=final_rss / 1024,
+        rss_by_quarter_mb=_quarters(rows),
+        memory_limit_bytes=memory_limit,
+        work_limit_bytes=work_limit,
+        disk_limit_bytes=_limit(
+            "GRADIO_LOSSLESS_DISK_BYTES", DEFAULT_DISK_BYTES, server_env
+        ),
+        held_peak_bytes=max((r.get("held_bytes", 0) for r in rows), default=0),
+        work_peak_bytes=max((r.get("work_peak_bytes", 0) for r in rows), default=0),
+        work_waits=max((r.get("work_waits", 0) for r in rows), default=0),
+        in_flight_peak_bytes=inflight.peak,
+        rss_limit_mb=idle_rss / 1024
+        + (memory_limit + work_limit + IN_FLIGHT_FACTOR * inflight.peak) / mb,
         store_bytes=store_bytes,
         store_peak_bytes=max(peak_store[0], store_bytes),
         store_files=store_files,
@@ -489,6 +611,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--disk-bytes", type=int, help="server GRADIO_LOSSLESS_DISK_BYTES"
     )
+    parser.add_argument(
+        "--work-bytes", type=int, help="server GRADIO_LOSSLESS_WORK_BYTES"
+    )
     parser.add_argument("--keep", metavar="DIR", help="keep the server cache in DIR")
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0:
@@ -498,6 +623,8 @@ def main(argv: list[str] | None = None) -> int:
         env["GRADIO_LOSSLESS_MEMORY_BYTES"] = str(args.memory_bytes)
     if args.disk_bytes is not None:
         env["GRADIO_LOSSLESS_DISK_BYTES"] = str(args.disk_bytes)
+    if args.work_bytes is not None:
+        env["GRADIO_LOSSLESS_WORK_BYTES"] = str(args.work_bytes)
     try:
         result = run_soak(
             users=args.users,
@@ -513,7 +640,15 @@ def main(argv: list[str] | None = None) -> int:
     print(result.summary())
     if args.json:
         Path(args.json).write_text(
-            json.dumps({**asdict(result), "ok": result.ok}, indent=2)
+            json.dumps(
+                {
+                    **asdict(result),
+                    "ok": result.ok,
+                    "rss_ok": result.rss_ok,
+                    "disk_ok": result.disk_ok,
+                },
+                indent=2,
+            )
         )
     return 0 if result.ok else 1
 

@@ -38,7 +38,7 @@ from gradio_lossless.errors import StoreWriteError
 from gradio_lossless.settings import env_bytes
 from gradio_lossless.shared import SharedBackend, from_setting
 
-__all__ = ["DEFAULT_MEMORY_BYTES", "Store", "file_digest", "get_store"]
+__all__ = ["DEFAULT_MEMORY_BYTES", "Store", "file_digest", "get_store", "memory_held"]
 
 DEFAULT_MEMORY_BYTES = 1 << 30  # 1 GiB; GRADIO_LOSSLESS_MEMORY_BYTES overrides
 _PATH_INDEX_LIMIT = 100_000
@@ -272,3 +272,10 @@ def get_store(cache_dir: str | Path) -> Store:
             shared = from_setting(os.environ.get("GRADIO_LOSSLESS_STORE"))
             store = _STORES[root] = Store(root, shared=shared)
         return store
+
+
+def memory_held() -> int:
+    """Bytes of values held in memory by all of this process's stores together."""
+    with _STORES_LOCK:
+        stores = list(_STORES.values())
+    return sum(store.held_bytes for store in stores)
