@@ -12,6 +12,7 @@ import pytest
 from gradio.data_classes import ImageData
 
 import gradio_lossless as gl
+from benchmarks.server_process import tree_bytes
 from gradio_lossless import disk
 from gradio_lossless.components._payload import load, save
 from gradio_lossless.errors import EvictedReferenceError, StoreWriteError
@@ -40,6 +41,37 @@ def test_disk_budget_evicts_least_recently_used_folders(tmp_path: Path) -> None:
     assert store.disk.evicted > 0
     assert Path(paths[-1]).exists()  # the newest survives
     assert not Path(paths[0]).exists()  # the oldest went first
+
+
+def test_concurrent_writers_never_take_the_store_past_its_limit(
+    tmp_path: Path,
+) -> None:
+    """Room is made before a write, so eight threads writing at once never put more
+    bytes on disk (temporary files included) than the limit; a sampler checks."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    limit = 2_000_000
+    store = Store(tmp_path, memory_bytes=0, disk_bytes=limit)
+    rng = np.random.default_rng(3)
+    noise = [rng.integers(0, 256, (160, 160, 3), dtype=np.uint8) for _ in range(80)]
+    peak, stop = [0], threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], tree_bytes(tmp_path))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            paths = list(pool.map(lambda v: save(v, store, format="png"), noise))
+    finally:
+        stop.set()
+        sampler.join()
+    assert store.disk.evicted > 0  # 80 × ~77 kB went through a 2 MB store
+    assert 0 < peak[0] <= limit
+    assert Path(paths[-1]).exists()
 
 
 def test_a_recently_used_value_survives_eviction(tmp_path: Path) -> None:

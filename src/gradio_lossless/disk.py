@@ -99,18 +99,27 @@ class DiskBudget:
     def _remove(self, fingerprint: str) -> None:
         shutil.rmtree(self.root / fingerprint, ignore_errors=True)
 
-    def added(self, fingerprint: str, nbytes: int) -> None:
-        """Account for ``nbytes`` just written into a value's folder, then evict the
-        least recently used folders (never this one) while over the limit."""
+    def reserve(self, fingerprint: str, nbytes: int) -> None:
+        """Account for ``nbytes`` about to be written into a value's folder, first
+        evicting the least recently used folders (never this one) so that the total
+        with them stays within the limit while the write runs."""
         with self._lock:
             if time.monotonic() - self._scanned_at > RESCAN_SECONDS:
                 self._scan()
+            if self._total + nbytes > self.limit:
+                self._evict(keep=fingerprint, room=nbytes)
             entry = self._folders.setdefault(fingerprint, [0.0, 0.0])
             entry[0] += nbytes
             entry[1] = time.time()
             self._total += nbytes
-            if self._total > self.limit:
-                self._evict(keep=fingerprint)
+
+    def release(self, fingerprint: str, nbytes: int) -> None:
+        """Give back a reservation whose write failed."""
+        with self._lock:
+            entry = self._folders.get(fingerprint)
+            if entry is not None:
+                entry[0] = max(0.0, entry[0] - nbytes)
+                self._total = max(0.0, self._total - nbytes)
 
     def touched(self, fingerprint: str) -> None:
         """Mark a value as used now (in memory; the files' mtime on eviction scans)."""
@@ -119,8 +128,8 @@ class DiskBudget:
             if entry is not None:
                 entry[1] = time.time()
 
-    def _evict(self, keep: str) -> None:
-        target = self.limit * _LOW_WATER
+    def _evict(self, keep: str, room: int) -> None:
+        target = self.limit * _LOW_WATER - room
         for fp, _ in sorted(self._folders.items(), key=lambda kv: kv[1][1]):
             if self._total <= target:
                 break

@@ -191,12 +191,24 @@ class Store:
         return None
 
     def write(self, path: Path, data: bytes) -> None:
-        """Write ``data`` at ``path`` atomically (temporary name, then rename) and
-        account for it in the disk budget.
+        """Write ``data`` at ``path`` atomically (temporary name, then rename), with
+        room made for it in the disk budget first.
 
         Raises:
             StoreWriteError: the folder is full, read-only or otherwise unwritable.
         """
+        fp = self.owns(path)
+        if fp is not None:
+            self.disk.reserve(fp, len(data))
+        try:
+            self._write(path, data)
+        except BaseException:
+            if fp is not None:
+                self.disk.release(fp, len(data))
+            raise
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -216,9 +228,6 @@ class Store:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        fp = self.owns(path)
-        if fp is not None:
-            self.disk.added(fp, len(data))
 
     def touch(self, fingerprint: str) -> None:
         """Mark a value as just used (for least-recently-used eviction)."""
