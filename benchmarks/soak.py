@@ -507,7 +507,7 @@ def run_soak(
             idle_rss = proc_status_kib(server.pid, "VmRSS") or 0
 
             def sample() -> None:
-                while not stop.wait(2.0):
+                while not stop.wait(0.5):
                     peak_store[0] = max(peak_store[0], tree_bytes(cache / "lossless"))
 
             sampler = threading.Thread(target=sample, daemon=True)
