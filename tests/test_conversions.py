@@ -226,3 +226,23 @@ def test_pil_to_array_gives_clean_bools() -> None:
     arr = conversions.pil_to_array(im)
     assert arr.dtype == bool
     assert set(np.unique(arr.view(np.uint8))) <= {0, 1}
+
+
+def test_decoded_bytes_reads_the_pixel_size_from_headers_only() -> None:
+    arr = np.zeros((30, 40, 3), np.float32)
+    assert container.decoded_bytes(container.encode(arr)) == 30 * 40 * 3 * 4
+    im = PIL.Image.new("RGB", (40, 30))
+    assert container.decoded_bytes(container.encode(im)) == 40 * 30 * 4
+    buf = io.BytesIO()
+    PIL.Image.new("L", (4000, 3000)).save(buf, "JPEG")
+    assert container.decoded_bytes(buf.getvalue()) == 4000 * 3000 * 4
+    assert container.decoded_bytes(b"not an image") == 0
+    assert container.decoded_bytes(buf.getvalue()[:10]) == 0
+
+
+def test_nbytes_counts_what_pillow_really_allocates() -> None:
+    # Pillow keeps RGB in 4 bytes a pixel, I;16 in 2, L/P in 1
+    assert conversions.nbytes(PIL.Image.new("RGB", (100, 10))) == 4000 + 1024
+    assert conversions.nbytes(PIL.Image.new("I;16", (100, 10))) == 2000 + 1024
+    assert conversions.nbytes(PIL.Image.new("P", (100, 10))) == 1000 + 1024
+    assert conversions.nbytes(np.zeros((10, 100, 3), np.uint16)) == 6000

@@ -364,9 +364,10 @@ def decoded_bytes(data: bytes) -> int:
             for kind, start, length in read_chunks(data):
                 if kind == META_CHUNK:
                     header = json.loads(data[start : start + length])
-                    if header.get("kind") == "numpy":
+                    shape = header.get("shape")
+                    if header.get("kind") == "numpy" and len(shape) in (2, 3):
                         count = 1
-                        for side in header["shape"]:
+                        for side in shape:  # at most 3 sides: no huge products
                             count *= max(1, int(side))
                         return int(count * np.dtype(header["dtype"]).itemsize)
                     break
