@@ -2,7 +2,7 @@
 real server process; zero errors, every value bit-exact, and the server's RSS and
 store stay under their limits (issue 7, items 1 and 2).
 
-The limits are set low (128 MiB memory cache, 512 MiB store) so that 30 s of load
+The limits are set low (128 MiB memory cache, 256 MiB store) so that 30 s of load
 fills both and eviction runs. The full run is
 ``python -m benchmarks.soak --users 16 --seconds 300``.
 """
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 USERS = int(os.environ.get("SOAK_USERS", "8"))
 SECONDS = float(os.environ.get("SOAK_SECONDS", "30"))
 MEMORY_BYTES = 128 << 20
-DISK_BYTES = 512 << 20
+DISK_BYTES = 256 << 20
 
 
 @pytest.mark.timeout(SECONDS + 240)
