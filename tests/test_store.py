@@ -74,6 +74,27 @@ def test_concurrent_writers_never_take_the_store_past_its_limit(
     assert Path(paths[-1]).exists()
 
 
+def test_a_folder_being_written_stays_counted_through_a_rescan_and_is_never_evicted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(disk, "RESCAN_SECONDS", 0.0)  # every reserve rescans
+    writing, old, new = "a" * 32, "c" * 32, "e" * 32
+    (tmp_path / old).mkdir()
+    (tmp_path / old / "image.png").write_bytes(bytes(300))
+    os.utime(tmp_path / old / "image.png", (1, 1))  # least recently used
+    budget = disk.DiskBudget(tmp_path, limit=1000)
+    budget.reserve(writing, 600)  # a write under way: 100 bytes of it on disk so far
+    (tmp_path / writing).mkdir()
+    (tmp_path / writing / ".image.png.part").write_bytes(bytes(100))
+    budget.reserve(new, 300)  # rescans, then must make room
+    assert not (tmp_path / old).exists()  # the least recently used folder went
+    assert (tmp_path / writing).exists()  # the one being written did not
+    assert budget.total_bytes == 100 + 600 + 300  # reservation counted whole
+    budget.written(writing, 600)
+    budget.reserve("f" * 32, 950)  # a finished write is an ordinary folder again
+    assert not (tmp_path / writing).exists()
+
+
 def test_a_recently_used_value_survives_eviction(tmp_path: Path) -> None:
     store = Store(tmp_path, disk_bytes=150_000)
     vs = values(40)

@@ -51,6 +51,7 @@ class DiskBudget:
         self.limit = limit
         self._lock = threading.Lock()
         self._folders: dict[str, list[float]] = {}  # fp -> [bytes, last use]
+        self._writing: dict[str, int] = {}  # fp -> bytes reserved, write under way
         self._total = 0.0
         self._scanned_at = -1e18
         self.evicted = 0
@@ -92,6 +93,8 @@ class DiskBudget:
                 self._remove(entry.name)
                 continue
             folders[entry.name] = [float(size), newest]
+        for fp, nbytes in self._writing.items():  # partly on disk: count them whole
+            folders.setdefault(fp, [0.0, now])[0] += nbytes
         self._folders = folders
         self._total = sum(v[0] for v in folders.values())
         self._scanned_at = time.monotonic()
@@ -112,10 +115,24 @@ class DiskBudget:
             entry[0] += nbytes
             entry[1] = time.time()
             self._total += nbytes
+            self._writing[fingerprint] = self._writing.get(fingerprint, 0) + nbytes
+
+    def _done_writing(self, fingerprint: str, nbytes: int) -> None:
+        left = self._writing.get(fingerprint, 0) - nbytes
+        if left > 0:
+            self._writing[fingerprint] = left
+        else:
+            self._writing.pop(fingerprint, None)
+
+    def written(self, fingerprint: str, nbytes: int) -> None:
+        """A reserved write finished: its bytes stay counted in the folder."""
+        with self._lock:
+            self._done_writing(fingerprint, nbytes)
 
     def release(self, fingerprint: str, nbytes: int) -> None:
         """Give back a reservation whose write failed."""
         with self._lock:
+            self._done_writing(fingerprint, nbytes)
             entry = self._folders.get(fingerprint)
             if entry is not None:
                 entry[0] = max(0.0, entry[0] - nbytes)
@@ -133,7 +150,7 @@ class DiskBudget:
         for fp, _ in sorted(self._folders.items(), key=lambda kv: kv[1][1]):
             if self._total <= target:
                 break
-            if fp == keep:
+            if fp == keep or fp in self._writing:  # never under a write
                 continue
             self._remove(fp)
             self._total -= self._folders.pop(fp)[0]

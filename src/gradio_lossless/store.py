@@ -206,6 +206,8 @@ class Store:
             if fp is not None:
                 self.disk.release(fp, len(data))
             raise
+        if fp is not None:
+            self.disk.written(fp, len(data))
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
