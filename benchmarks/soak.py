@@ -351,12 +351,6 @@ def _user(
 IN_FLIGHT_FACTOR = 3  # a running hop holds its input, its output and one temporary
 
 
-def _limit(name: str, default: int, server_env: dict[str, str]) -> int:
-    """A byte limit as the server reads it (its environment, else the default)."""
-    raw = server_env.get(name, os.environ.get(name))
-    return default if raw is None else max(0, int(raw))
-
-
 @dataclass
 class SoakResult:
     users: int
@@ -491,6 +485,7 @@ def run_soak(
     """
     from gradio_lossless.disk import DEFAULT_DISK_BYTES
     from gradio_lossless.memory import DEFAULT_WORK_BYTES
+    from gradio_lossless.settings import env_bytes
     from gradio_lossless.store import DEFAULT_MEMORY_BYTES
 
     work = Path(workdir or tempfile.mkdtemp(prefix="gl-soak-"))
@@ -553,10 +548,13 @@ def run_soak(
         for k, v in s.by_endpoint.items():
             by_endpoint[k] = by_endpoint.get(k, 0) + v
     hops = sum(s.hops for s in stats)
-    memory_limit = _limit(
-        "GRADIO_LOSSLESS_MEMORY_BYTES", DEFAULT_MEMORY_BYTES, server_env
+    server_environ = {**os.environ, **server_env}  # what the server reads
+    memory_limit = env_bytes(
+        "GRADIO_LOSSLESS_MEMORY_BYTES", DEFAULT_MEMORY_BYTES, server_environ
     )
-    work_limit = _limit("GRADIO_LOSSLESS_WORK_BYTES", DEFAULT_WORK_BYTES, server_env)
+    work_limit = env_bytes(
+        "GRADIO_LOSSLESS_WORK_BYTES", DEFAULT_WORK_BYTES, server_environ
+    )
     mb = 1 << 20
     return SoakResult(
         users=users,
@@ -577,8 +575,8 @@ def run_soak(
         rss_by_quarter_mb=_quarters(rows),
         memory_limit_bytes=memory_limit,
         work_limit_bytes=work_limit,
-        disk_limit_bytes=_limit(
-            "GRADIO_LOSSLESS_DISK_BYTES", DEFAULT_DISK_BYTES, server_env
+        disk_limit_bytes=env_bytes(
+            "GRADIO_LOSSLESS_DISK_BYTES", DEFAULT_DISK_BYTES, server_environ
         ),
         held_peak_bytes=max((r.get("held_bytes", 0) for r in rows), default=0),
         work_peak_bytes=max((r.get("work_peak_bytes", 0) for r in rows), default=0),

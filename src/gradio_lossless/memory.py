@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from gradio_lossless.settings import env_bytes
+from gradio_lossless.settings import env_bytes, env_flag
 
 __all__ = [
     "DEFAULT_WORK_BYTES",
@@ -115,8 +115,7 @@ _M_ARENA_MAX = -8  # glibc's mallopt parameter number
 
 def _glibc() -> ctypes.CDLL | None:
     """The C library when it is glibc and tuning is not turned off, else None."""
-    setting = os.environ.get("GRADIO_LOSSLESS_TUNE_MALLOC", "1").strip().lower()
-    if setting in ("0", "false", "no", "off"):
+    if not env_flag("GRADIO_LOSSLESS_TUNE_MALLOC", True):
         return None
     try:
         libc = ctypes.CDLL(None)
