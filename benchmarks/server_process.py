@@ -263,7 +263,6 @@ def _record_stats(path: str, every: float = 1.0) -> None:
                     "held_bytes": memory_held(),
                     "work_bytes": budget.in_use,
                     "work_peak_bytes": budget.peak,
-                    "work_limit_bytes": budget.limit,
                     "work_waits": budget.waits,
                 }
                 out.write(json.dumps(line) + "\n")

@@ -180,14 +180,6 @@ def _write_upload(value: Any, folder: Path, name: str, plain: bool) -> Path:
 # --- users ---------------------------------------------------------------------------
 
 
-def value_bytes(value: Any) -> int:
-    """Bytes a value takes in the server: an array's buffer; for a PIL image, 4 bytes
-    per pixel (the most Pillow uses for any mode the soak sends)."""
-    if isinstance(value, np.ndarray):
-        return int(value.nbytes)
-    return int(value.width * value.height * 4)
-
-
 class InFlight:
     """Bytes of the values users have sent and not yet got back, and their peak."""
 
@@ -230,7 +222,7 @@ def _user(
     from gradio_client import Client, handle_file
 
     import gradio_lossless as gl
-    from gradio_lossless.conversions import values_equal
+    from gradio_lossless.conversions import nbytes, values_equal
 
     rng = random.Random(1000 + index)
     folder = work / f"user{index}"
@@ -294,7 +286,7 @@ def _user(
         endpoint = chain["endpoint"]
         op = rng.choice(["same", "roll", "roll"])
         started = time.perf_counter()
-        sent = sum(value_bytes(v) for v in chain["values"])
+        sent = sum(nbytes(v) for v in chain["values"])
         inflight.add(sent)
         try:
             if endpoint == "gallery":
