@@ -95,8 +95,16 @@ def test_nested_work_in_one_thread_does_not_deadlock() -> None:
 
 def test_a_zero_budget_never_waits() -> None:
     budget = WorkBudget(0)
-    with budget.hold(10**9), budget.hold(10**9):
+    other_ran = threading.Event()
+
+    def other() -> None:  # another thread: nesting does not spare it a wait
+        with budget.hold(10**9):
+            other_ran.set()
+
+    with budget.hold(10**9):
         assert budget.in_use == 0
+        threading.Thread(target=other).start()
+        assert other_ran.wait(5)
     assert budget.waits == 0
 
 
