@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import struct
+import zlib
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
@@ -13,7 +16,9 @@ from hypothesis import strategies as st
 
 from gradio_lossless import conversions
 from gradio_lossless.codecs import container
-from gradio_lossless.errors import CorruptImageError, UnsupportedImageError
+from gradio_lossless.errors import CorruptImageError, LimitError, UnsupportedImageError
+from gradio_lossless.keys import Keys
+from tests import exact
 from tests.samples import array_values, pil_values
 
 DTYPES = ["bool", "uint8", "uint16", "int16", "int32", "float16", "float32", "float64"]
@@ -75,7 +80,7 @@ def pil_images(draw: st.DrawFn) -> PIL.Image.Image:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(arrays)
 def test_any_array_round_trips_through_the_exact_png(arr: np.ndarray) -> None:
-    decoded = container.decode(container.encode(arr))
+    decoded = exact.decode(exact.encode(arr))
     assert decoded.exact
     assert isinstance(decoded.value, np.ndarray)
     assert decoded.value.dtype == arr.dtype
@@ -88,7 +93,7 @@ def test_any_array_round_trips_through_the_exact_png(arr: np.ndarray) -> None:
 def test_any_pil_image_round_trips_with_mode_palette_and_metadata(
     im: PIL.Image.Image,
 ) -> None:
-    decoded = container.decode(container.encode(im))
+    decoded = exact.decode(exact.encode(im))
     assert decoded.exact
     out = decoded.value
     assert isinstance(out, PIL.Image.Image)
@@ -104,7 +109,7 @@ def test_any_pil_image_round_trips_with_mode_palette_and_metadata(
 def test_the_exact_png_is_a_png_pillow_reads_with_standard_metadata(
     im: PIL.Image.Image,
 ) -> None:
-    data = container.encode(im)
+    data = exact.encode(im)
     plain = PIL.Image.open(io.BytesIO(data))
     plain.load()
     assert plain.format == "PNG"
@@ -118,7 +123,7 @@ def test_the_exact_png_is_a_png_pillow_reads_with_standard_metadata(
 @pytest.mark.parametrize("name", list(pil_values()))
 def test_every_promised_pil_mode_is_png_readable_or_previewed(name: str) -> None:
     im = pil_values()[name]
-    data = container.encode(im)
+    data = exact.encode(im)
     plain = PIL.Image.open(io.BytesIO(data))
     assert plain.mode == (im.mode if name not in ("I", "F") else "L")
     assert plain.info["parameters"] == im.info["parameters"]
@@ -144,18 +149,52 @@ def test_fingerprint_sees_metadata_and_mode() -> None:
     )
 
 
+def test_a_file_from_a_server_with_another_secret_is_a_plain_png() -> None:
+    value = array_values()["float32[24, 32, 3]"]
+    other = Keys(b"another server's secret, 32+ bytes")
+    out = exact.decode(exact.encode(value, other))
+    assert not out.exact and out.address is None
+    assert isinstance(out.value, PIL.Image.Image) and out.value.mode == "RGB"
+    assert np.array_equal(np.asarray(out.value), conversions.preview_uint8(value))
+
+
+def test_an_exact_png_with_a_forged_header_is_a_plain_png() -> None:
+    arr = array_values()["uint8[24, 32, 3]"]
+    data = exact.encode(arr)
+    chunks = {k: (s, n) for k, s, n in container.read_chunks(data)}
+    s, n = chunks[b"glMD"]
+    header = json.loads(data[s + 32 : s + n])
+    header.update(kind="numpy", dtype="<f8", shape=[9459, 9459, 4], pixels="raw")
+    body = data[s + 32 : s + n].replace(
+        data[s + 32 : s + n], json.dumps(header).encode()
+    )
+    glmd = data[s : s + 32] + body
+    chunk = (
+        struct.pack(">I", len(glmd))
+        + b"glMD"
+        + glmd
+        + struct.pack(">I", zlib.crc32(b"glMD" + glmd))
+    )
+    forged = data[: s - 8] + chunk + data[s + n + 4 :]
+    inspected = exact.inspect(forged)
+    assert inspected.address is None and inspected.header is None
+    assert inspected.pixel_bytes == 32 * 24 * 4  # the visible RGB image, not 2.8 GB
+    out = exact.decode(forged)
+    assert not out.exact and np.array_equal(np.asarray(out.value), arr)
+
+
 def test_a_tampered_exact_png_decodes_as_the_plain_png_it_now_is() -> None:
     arr = array_values()["uint8[24, 32, 3]"]
-    data = bytearray(container.encode(arr))
+    data = bytearray(exact.encode(arr))
     # rewrite the pixels: re-encode different pixels but keep our chunks
-    other = container.encode(255 - arr)
+    other = exact.encode(255 - arr)
     chunks = {k: (s, n) for k, s, n in container.read_chunks(bytes(data))}
     s, n = chunks[b"glMD"]
     meta = bytes(data[s - 8 : s + n + 4])
     ochunks = container.read_chunks(other)
     idat = next(s2 for k, s2, _ in ochunks if k == b"IDAT") - 8
     forged = other[:idat] + meta + other[idat:]
-    out = container.decode(forged)
+    out = exact.decode(forged)
     assert not out.exact
     assert np.array_equal(np.asarray(out.value), 255 - arr)
 
@@ -192,24 +231,39 @@ def test_unsupported_values_are_named(value: object, message: str) -> None:
 )
 def test_non_images_raise_corrupt_image_error(data: bytes, message: str) -> None:
     with pytest.raises(CorruptImageError, match=message):
-        container.decode(data)
+        exact.decode(data)
 
 
 def test_truncated_files_raise_corrupt_image_error() -> None:
-    data = container.encode(array_values()["uint8[24, 32, 3]"])
+    data = exact.encode(array_values()["uint8[24, 32, 3]"])
     with pytest.raises(CorruptImageError, match=r"truncated|corrupt|past the end"):
-        container.decode(data[: len(data) // 2])
+        exact.decode(data[: len(data) // 2])
 
 
 def test_a_decompression_bomb_is_refused_before_decoding(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    data = container.encode(np.zeros((64, 64), np.float32))  # raw chunk path
+    buf = io.BytesIO()
+    PIL.Image.new("L", (64, 64)).save(buf, "PNG")
     monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(CorruptImageError, match=r"decompression bomb"):
+        exact.inspect(buf.getvalue())
+
+
+def test_the_decoded_size_cap_holds_for_plain_and_exact_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GRADIO_LOSSLESS_MAX_DECODED_BYTES", "10000")
+    buf = io.BytesIO()
+    PIL.Image.new("RGBA", (60, 50)).save(buf, "PNG")
     with pytest.raises(
-        CorruptImageError, match=r"decompression-bomb limit|decompression bomb"
+        LimitError,
+        match=r"^60×50 RGBA decodes to 12000 bytes, over the limit of 10000 bytes "
+        r"\(GRADIO_LOSSLESS_MAX_DECODED_BYTES\)$",
     ):
-        container.decode(data)
+        exact.inspect(buf.getvalue())
+    with pytest.raises(LimitError, match=r"^50×60×2 <f4 decodes to 24000 bytes"):
+        exact.inspect(exact.encode(np.zeros((50, 60, 2), np.float32)))
 
 
 def test_to_numpy_keeps_dtype_and_shape_when_layout_matches_image_mode() -> None:
@@ -228,16 +282,18 @@ def test_pil_to_array_gives_clean_bools() -> None:
     assert set(np.unique(arr.view(np.uint8))) <= {0, 1}
 
 
-def test_decoded_bytes_reads_the_pixel_size_from_headers_only() -> None:
+def test_inspect_reads_the_pixel_size_from_headers_only() -> None:
     arr = np.zeros((30, 40, 3), np.float32)
-    assert container.decoded_bytes(container.encode(arr)) == 30 * 40 * 3 * 4
+    assert exact.inspect(exact.encode(arr)).pixel_bytes == 30 * 40 * 3 * 4
     im = PIL.Image.new("RGB", (40, 30))
-    assert container.decoded_bytes(container.encode(im)) == 40 * 30 * 4
+    assert exact.inspect(exact.encode(im)).pixel_bytes == 40 * 30 * 4
     buf = io.BytesIO()
     PIL.Image.new("L", (4000, 3000)).save(buf, "JPEG")
-    assert container.decoded_bytes(buf.getvalue()) == 4000 * 3000 * 4
-    assert container.decoded_bytes(b"not an image") == 0
-    assert container.decoded_bytes(buf.getvalue()[:10]) == 0
+    assert exact.inspect(buf.getvalue()).pixel_bytes == 4000 * 3000
+    PIL.Image.new("I;16", (400, 300)).save(buf := io.BytesIO(), "PNG")
+    assert exact.inspect(buf.getvalue()).pixel_bytes == 400 * 300 * 2
+    with pytest.raises(CorruptImageError, match="not an image file Pillow can read"):
+        exact.inspect(b"not an image")
 
 
 def test_nbytes_counts_what_pillow_really_allocates() -> None:
@@ -246,3 +302,10 @@ def test_nbytes_counts_what_pillow_really_allocates() -> None:
     assert conversions.nbytes(PIL.Image.new("I;16", (100, 10))) == 2000 + 1024
     assert conversions.nbytes(PIL.Image.new("P", (100, 10))) == 1000 + 1024
     assert conversions.nbytes(np.zeros((10, 100, 3), np.uint16)) == 6000
+
+
+def test_nbytes_counts_metadata() -> None:
+    im = PIL.Image.new("L", (100, 10))
+    im.info.update(comment="x" * 50_000, icc_profile=b"\0" * 70_000, dpi=(72, 72))
+    assert conversions.nbytes(im) >= 1000 + 50_000 + 70_000
+    assert conversions.nbytes(im) < 1000 + 50_000 + 70_000 + 2048

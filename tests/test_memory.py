@@ -18,6 +18,7 @@ from gradio_lossless.components import _payload
 from gradio_lossless.conversions import values_equal
 from gradio_lossless.memory import WorkBudget
 from gradio_lossless.store import Store
+from tests import exact
 
 
 def test_work_waits_until_enough_of_the_budget_is_free() -> None:
@@ -115,7 +116,7 @@ def test_concurrent_saves_and_loads_stay_within_the_budget_and_exact(
     64 MiB budget: the work in flight never goes over it, and every value is exact."""
     budget = WorkBudget(64 << 20)
     monkeypatch.setattr(memory, "_BUDGET", budget)
-    store = Store(tmp_path, memory_bytes=0)  # every load decodes from the file
+    store = Store(tmp_path, keys=exact.KEYS, memory_bytes=0)  # every load decodes
     rng = np.random.default_rng(7)
     values = [
         rng.integers(0, 256, (1080, 1920, 3), dtype=np.uint8),

@@ -17,6 +17,7 @@ from gradio_lossless import disk
 from gradio_lossless.components._payload import load, save
 from gradio_lossless.errors import EvictedReferenceError, StoreWriteError
 from gradio_lossless.store import Store
+from tests import exact
 from tests.samples import photo
 
 
@@ -26,7 +27,7 @@ def values(n: int, size: int = 64) -> list[np.ndarray]:
 
 
 def test_memory_cache_stays_under_its_byte_limit(tmp_path: Path) -> None:
-    store = Store(tmp_path, memory_bytes=5 * 64 * 64 * 3)
+    store = Store(tmp_path, keys=exact.KEYS, memory_bytes=5 * 64 * 64 * 3)
     for v in values(20):
         save(v, store, format="png")
         assert store.held_bytes <= store.memory_bytes
@@ -34,7 +35,7 @@ def test_memory_cache_stays_under_its_byte_limit(tmp_path: Path) -> None:
 
 
 def test_disk_budget_evicts_least_recently_used_folders(tmp_path: Path) -> None:
-    store = Store(tmp_path, disk_bytes=200_000)
+    store = Store(tmp_path, keys=exact.KEYS, disk_bytes=200_000)
     paths = [save(v, store, format="png") for v in values(30)]
     total = sum(f.stat().st_size for f in tmp_path.rglob("*") if f.is_file())
     assert total <= 200_000
@@ -52,7 +53,7 @@ def test_concurrent_writers_never_take_the_store_past_its_limit(
     from concurrent.futures import ThreadPoolExecutor
 
     limit = 2_000_000
-    store = Store(tmp_path, memory_bytes=0, disk_bytes=limit)
+    store = Store(tmp_path, keys=exact.KEYS, memory_bytes=0, disk_bytes=limit)
     rng = np.random.default_rng(3)
     noise = [rng.integers(0, 256, (160, 160, 3), dtype=np.uint8) for _ in range(80)]
     peak, stop = [0], threading.Event()
@@ -78,7 +79,7 @@ def test_a_folder_being_written_stays_counted_through_a_rescan_and_is_never_evic
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(disk, "RESCAN_SECONDS", 0.0)  # every reserve rescans
-    writing, old, new = "a" * 32, "c" * 32, "e" * 32
+    writing, old, new = "a" * 64, "c" * 64, "e" * 64
     (tmp_path / old).mkdir()
     (tmp_path / old / "image.png").write_bytes(bytes(300))
     os.utime(tmp_path / old / "image.png", (1, 1))  # least recently used
@@ -91,12 +92,12 @@ def test_a_folder_being_written_stays_counted_through_a_rescan_and_is_never_evic
     assert (tmp_path / writing).exists()  # the one being written did not
     assert budget.total_bytes == 100 + 600 + 300  # reservation counted whole
     budget.written(writing, 600)
-    budget.reserve("f" * 32, 950)  # a finished write is an ordinary folder again
+    budget.reserve("f" * 64, 950)  # a finished write is an ordinary folder again
     assert not (tmp_path / writing).exists()
 
 
 def test_a_recently_used_value_survives_eviction(tmp_path: Path) -> None:
-    store = Store(tmp_path, disk_bytes=150_000)
+    store = Store(tmp_path, keys=exact.KEYS, disk_bytes=150_000)
     vs = values(40)
     first = save(vs[0], store, format="png")
     for v in vs[1:]:
@@ -108,7 +109,7 @@ def test_a_recently_used_value_survives_eviction(tmp_path: Path) -> None:
 def test_an_evicted_reference_gets_a_clear_error_never_another_image(
     tmp_path: Path,
 ) -> None:
-    store = Store(tmp_path, memory_bytes=0, disk_bytes=10**9)
+    store = Store(tmp_path, keys=exact.KEYS, memory_bytes=0, disk_bytes=10**9)
     served = save(values(1)[0], store, format="webp")
     (Path(served).parent / "exact.png").unlink()  # the exact value is gone
     with pytest.raises(EvictedReferenceError, match="no longer stored"):
@@ -134,7 +135,7 @@ def test_through_the_component_eviction_is_a_gr_error() -> None:
 def test_folders_left_by_gradio_delete_cache_are_cleaned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = Store(tmp_path, disk_bytes=10**9)
+    store = Store(tmp_path, keys=exact.KEYS, disk_bytes=10**9)
     served = Path(save(values(1)[0], store, format="webp"))
     served.unlink()  # what delete_cache does to the file it tracks
     old = time.time() - 3600
@@ -148,7 +149,7 @@ def test_folders_left_by_gradio_delete_cache_are_cleaned(
 def test_an_unwritable_cache_folder_is_a_clear_store_error(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
-    store = Store(blocker / "lossless")
+    store = Store(blocker / "lossless", keys=exact.KEYS)
     with pytest.raises(
         StoreWriteError,
         match=r"cannot write 'image\.png' to the cache folder: Not a directory",
@@ -189,7 +190,7 @@ def test_gradio_delete_cache_removes_our_files_too(
 def test_temporary_files_left_by_a_killed_writer_are_removed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = Store(tmp_path, disk_bytes=10**9)
+    store = Store(tmp_path, keys=exact.KEYS, disk_bytes=10**9)
     served = Path(save(values(1)[0], store, format="png"))
     leftover = served.parent / ".image.png.abc123"
     leftover.write_bytes(b"half a file")

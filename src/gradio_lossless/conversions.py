@@ -33,12 +33,15 @@ __all__ = [
     "copy_value",
     "describe",
     "fingerprint",
+    "identity_header",
+    "info_bytes",
     "info_from_json",
     "info_to_json",
     "layout_matches",
     "natural_mode",
     "nbytes",
     "palette_fields",
+    "pil_pixel_bytes",
     "pil_to_array",
     "preview_uint8",
     "to_numpy",
@@ -131,18 +134,38 @@ def check_value(value: object) -> ImageValue:
     )
 
 
-def nbytes(value: ImageValue) -> int:
-    """Memory a value's pixels take, in bytes. Pillow stores one-band 8-bit modes
-    in 1 byte per pixel, I;16 in 2 and every other mode (RGB included) in 4."""
-    if isinstance(value, np.ndarray):
-        return int(value.nbytes)
-    if value.mode.startswith("I;16"):
+def pil_pixel_bytes(mode: str, width: int, height: int) -> int:
+    """Bytes Pillow allocates for the pixels of an image: one-band 8-bit modes take
+    1 byte per pixel, I;16 modes 2 and every other mode (RGB included) 4."""
+    if mode.startswith("I;16"):
         depth = 2
-    elif value.mode in ("1", "L", "P"):
+    elif mode in ("1", "L", "P"):
         depth = 1
     else:
         depth = 4
-    return value.width * value.height * depth + 1024
+    return width * height * depth
+
+
+def _sized(obj: Any, depth: int = 0) -> int:
+    if isinstance(obj, (bytes, bytearray, str)):
+        return len(obj)
+    if isinstance(obj, (tuple, list)) and depth < 8:
+        return sum(_sized(x, depth + 1) for x in obj) + 8 * len(obj)
+    return 16
+
+
+def info_bytes(info: Mapping[Any, Any]) -> int:
+    """About how many bytes an image's ``info`` metadata holds (text, EXIF, ICC...)."""
+    return sum(_sized(k) + _sized(v) for k, v in info.items())
+
+
+def nbytes(value: ImageValue) -> int:
+    """Memory a value takes, in bytes: its pixels as Pillow or NumPy store them
+    (``pil_pixel_bytes``), plus its metadata and palette for PIL images."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    pixels = pil_pixel_bytes(value.mode, value.width, value.height)
+    return pixels + info_bytes(value.info) + 1024
 
 
 def copy_value(value: ImageValue) -> ImageValue:
@@ -215,7 +238,10 @@ def info_from_json(pairs: list[list[Any]]) -> dict[str, Any]:
 # --- fingerprint ------------------------------------------------------------------
 
 
-def _header(value: ImageValue) -> dict[str, Any]:
+def identity_header(value: ImageValue) -> dict[str, Any]:
+    """What identifies a value besides its pixels: kind, mode or dtype, shape,
+    palette and metadata (hashed with the pixels by ``fingerprint`` and by the
+    keyed address, ``keys.Keys.address``)."""
     if isinstance(value, np.ndarray):
         return {
             "s": _SCHEMA,
@@ -243,8 +269,10 @@ def palette_fields(im: PIL.Image.Image) -> dict[str, Any]:
 
 
 def fingerprint(value: ImageValue) -> str:
-    """A content address for a value: xxh3-128 over a versioned header (kind, mode or
-    dtype, shape, palette, metadata) followed by the raw pixel bytes.
+    """An unkeyed digest of a value for comparing values (tests, tools, the audit):
+    xxh3-128 over ``identity_header`` followed by the raw pixel bytes. Never a store
+    address: anyone can compute it and XXH3 does not resist crafted collisions
+    (addresses are keyed, ``keys.Keys.address``).
 
     Parameters:
         value: a checked image value.
@@ -254,7 +282,7 @@ def fingerprint(value: ImageValue) -> str:
     h = xxhash.xxh3_128()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        h.update(json.dumps(_header(value), sort_keys=True).encode())
+        h.update(json.dumps(identity_header(value), sort_keys=True).encode())
     if isinstance(value, np.ndarray):
         h.update(np.ascontiguousarray(value).view(np.uint8).reshape(-1).data)
     else:

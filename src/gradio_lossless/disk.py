@@ -1,6 +1,6 @@
 """The on-disk budget of the store: a byte limit with least-recently-used eviction.
 
-Each value owns one folder ``<root>/<fingerprint>/``; the folder is the unit of
+Each value owns one folder ``<root>/<address>/``; the folder is the unit of
 accounting and of eviction. Sizes and last use are kept in memory, seeded by a scan
 of the folder on first use and re-scanned every ``RESCAN_SECONDS`` (other processes
 may write to the same folder). Last use survives restarts as the files' mtime.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from gradio_lossless.settings import env_bytes
 
-__all__ = ["DEFAULT_DISK_BYTES", "DiskBudget", "disk_limit"]
+__all__ = ["DEFAULT_DISK_BYTES", "DiskBudget", "disk_limit", "is_address"]
 
 DEFAULT_DISK_BYTES = 20 << 30  # 20 GiB; GRADIO_LOSSLESS_DISK_BYTES overrides
 RESCAN_SECONDS = 30.0
@@ -34,8 +34,10 @@ def disk_limit() -> int:
     return env_bytes("GRADIO_LOSSLESS_DISK_BYTES", DEFAULT_DISK_BYTES)
 
 
-def _is_value_folder(name: str) -> bool:
-    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
+def is_address(name: str) -> bool:
+    """True when ``name`` has the form of a value address (64 lowercase hex digits,
+    ``keys.ADDRESS_HEX``): a value folder's name."""
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
 
 
 class DiskBudget:
@@ -44,11 +46,15 @@ class DiskBudget:
     Parameters:
         root: the store's folder.
         limit: the byte limit (files of all value folders together).
+        orphans: remove value folders without a served ``image.*`` file (the local
+            store, where Gradio's ``delete_cache`` deletes served files); False for
+            a shared folder, which holds exact files only.
     """
 
-    def __init__(self, root: Path, limit: int) -> None:
+    def __init__(self, root: Path, limit: int, *, orphans: bool = True) -> None:
         self.root = root
         self.limit = limit
+        self.orphans = orphans
         self._lock = threading.Lock()
         self._folders: dict[str, list[float]] = {}  # fp -> [bytes, last use]
         self._writing: dict[str, int] = {}  # fp -> bytes reserved, write under way
@@ -69,9 +75,7 @@ class DiskBudget:
         except OSError:
             entries = []
         for entry in entries:
-            if not (
-                entry.is_dir(follow_symlinks=False) and _is_value_folder(entry.name)
-            ):
+            if not (entry.is_dir(follow_symlinks=False) and is_address(entry.name)):
                 continue
             size, newest, served = 0, 0.0, False
             try:
@@ -89,7 +93,7 @@ class DiskBudget:
                     served = served or f.name.startswith("image.")
             except OSError:
                 continue
-            if not served and now - newest > ORPHAN_GRACE_SECONDS:
+            if self.orphans and not served and now - newest > ORPHAN_GRACE_SECONDS:
                 self._remove(entry.name)
                 continue
             folders[entry.name] = [float(size), newest]

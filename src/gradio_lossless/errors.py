@@ -3,6 +3,8 @@
     LosslessError                       base of everything we raise on purpose
     ├── UnsupportedImageError (ValueError)   a value we cannot represent exactly
     ├── CorruptImageError (ValueError)       a file that does not decode
+    ├── LimitError (ValueError)              a file over a size cap (metadata, pixels)
+    ├── UnreadablePathError (LookupError)    a payload path refused or unreadable
     ├── EvictedReferenceError (LookupError)  a reference whose exact value is gone
     ├── CodecUnavailableError (ImportError)  an optional codec that is not installed
     └── StoreWriteError (OSError)            the store could not write (disk full...)
@@ -16,8 +18,10 @@ __all__ = [
     "CodecUnavailableError",
     "CorruptImageError",
     "EvictedReferenceError",
+    "LimitError",
     "LosslessError",
     "StoreWriteError",
+    "UnreadablePathError",
     "UnsupportedImageError",
 ]
 
@@ -32,6 +36,15 @@ class UnsupportedImageError(LosslessError, ValueError):
 
 class CorruptImageError(LosslessError, ValueError):
     """A file that is truncated, corrupt, not an image, or a decompression bomb."""
+
+
+class LimitError(LosslessError, ValueError):
+    """A client file over one of the documented caps (metadata, decoded size)."""
+
+
+class UnreadablePathError(LosslessError, LookupError):
+    """A payload path outside the folders the app may read, or one that cannot be
+    read; one message for every case, so it reveals nothing about the path."""
 
 
 class EvictedReferenceError(LosslessError, LookupError):

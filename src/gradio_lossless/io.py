@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from gradio_lossless._types import ImageValue
-from gradio_lossless.codecs import container
+from gradio_lossless.codecs import reader
+from gradio_lossless.store import get_store
 
 __all__ = ["read"]
+
+
+def _upload_folder() -> str:
+    """Gradio's upload and cache folder (``gradio.utils.get_upload_folder``)."""
+    return os.environ.get("GRADIO_TEMP_DIR") or str(
+        (Path(tempfile.gettempdir()) / "gradio").resolve()
+    )
 
 
 def read(path: str | Path) -> ImageValue:
@@ -16,7 +26,9 @@ def read(path: str | Path) -> ImageValue:
     For an exact PNG served by gradio-lossless this is the value the function
     returned (PIL image with mode and metadata, or numpy array with dtype and shape),
     even where the PNG's visible pixels are an 8-bit preview (float, int32, 16-bit
-    colour). Any other file is decoded by Pillow.
+    colour), when it was served under this machine's server secret (the same
+    ``GRADIO_LOSSLESS_SECRET``, shared store or secret file). Any other file is
+    decoded by Pillow.
 
     Parameters:
         path: the file to read.
@@ -25,4 +37,5 @@ def read(path: str | Path) -> ImageValue:
     Raises:
         CorruptImageError: truncated, corrupt or non-image data.
     """
-    return container.decode(Path(path).read_bytes()).value
+    keys = get_store(_upload_folder()).keys
+    return reader.decode(Path(path).read_bytes(), keys).value

@@ -333,12 +333,19 @@ def test_a_decompression_bomb_upload_gets_a_gr_error(tmp_path: Path) -> None:
     assert "decompression bomb" in info.value.message
 
 
-def test_a_missing_file_is_a_clear_evicted_error(tmp_path: Path) -> None:
-    with pytest.raises(gr.Error) as info:
-        gl.Image().preprocess(
-            ImageData(path=str(tmp_path / "gone.png"), orig_name="gone.png")
-        )
-    assert "no longer exists" in info.value.message
+def test_a_missing_file_or_folder_gets_the_one_unreadable_path_error(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "folder.png").mkdir()
+    messages = set()
+    for path in (tmp_path / "gone.png", tmp_path / "folder.png"):
+        with pytest.raises(gr.Error) as info:
+            gl.Image().preprocess(ImageData(path=str(path), orig_name="x.png"))
+        messages.add(info.value.message)
+    assert messages == {
+        "Image 'x.png': cannot read this file (only files uploaded to or served "
+        "by this app are read)"
+    }
 
 
 def test_a_fresh_process_reads_the_exact_value_from_the_served_file() -> None:

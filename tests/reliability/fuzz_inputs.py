@@ -17,6 +17,7 @@ import PIL.Image
 from hypothesis import strategies as st
 
 from gradio_lossless.codecs import container
+from tests import exact
 
 PLAIN_FORMATS: dict[str, tuple[str, ...]] = {
     "PNG": ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"),
@@ -391,7 +392,7 @@ def cases(draw: st.DrawFn) -> Case:
         return Case(data, f"{fmt}/{mode}")
     kind = draw(st.sampled_from(EXACT_KINDS))
     value = exact_value(kind, h, w, seed)
-    data = container.encode(value)
+    data = exact.encode(value)
     how = draw(st.sampled_from(["intact", "mangle", "mangle", "corrupt"]))
     if how == "intact":
         return Case(data, f"exact/{kind}", original=value)

@@ -29,7 +29,7 @@ from gradio_client import handle_file
 
 import gradio_lossless as gl
 from gradio_lossless import conversions
-from gradio_lossless.codecs import container
+from tests import exact
 from tests.reliability.apps import modify, sample
 from tests.reliability.conftest import server_for
 
@@ -80,7 +80,7 @@ def check_store_files(root: Path) -> dict[str, int]:
                 continue
             if f.suffix != ".png":
                 continue
-            decoded = container.decode(f.read_bytes())
+            decoded = exact.decode(f.read_bytes())
             assert decoded.exact, f"{f} is not an exact PNG"
             assert decoded.fingerprint == folder.name, f"{f} holds another value"
             assert conversions.fingerprint(decoded.value) == folder.name
@@ -181,7 +181,7 @@ def test_sigkill_during_writes_leaves_no_partial_file_and_values_stay_exact() ->
     uploads = []
     for i, value in enumerate(inputs):
         path = work / f"in{i}.png"
-        path.write_bytes(container.encode(value))
+        path.write_bytes(exact.encode(value))
         uploads.append(path)
     served: list[tuple[str, str]] = []  # (downloaded copy, expected fingerprint)
     lock = threading.Lock()
@@ -361,7 +361,7 @@ def test_full_disk_gives_a_clear_error_and_serving_resumes_when_space_frees() ->
             served = client.predict("float32_rgb", api_name="/make")
             big = _big_inputs()[1]  # 1152×2048 uint16 RGB: a ~9 MB exact PNG
             big_file = work / "big.png"
-            big_file.write_bytes(container.encode(big))
+            big_file.write_bytes(exact.encode(big))
             # fill the disk, leaving less than one big file
             filler = store / "filler"
             free = shutil.disk_usage(store).free

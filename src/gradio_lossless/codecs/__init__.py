@@ -1,4 +1,5 @@
-"""Codecs: the exact PNG container, and the display formats a component may serve.
+"""Codecs: the exact PNG container (``container``, ``reader``), and the display
+formats a component may serve (``display``).
 
 The display table follows imageio's registry-as-data: one frozen ``CodecSpec`` per
 format, checked lazily; a format whose Pillow plugin is missing is reported as
@@ -7,16 +8,11 @@ unavailable with its install hint, never as a crash.
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 
 import PIL.features
-import PIL.Image
 
-from gradio_lossless.errors import CodecUnavailableError
-
-__all__ = ["CODECS", "CodecSpec", "available", "encode_display", "spec"]
+__all__ = ["CODECS", "CodecSpec", "available", "spec"]
 
 
 @dataclass(frozen=True)
@@ -73,26 +69,3 @@ def available(name: str) -> bool:
     """True when the format's Pillow plugin is present."""
     s = spec(name)
     return s.feature is None or bool(PIL.features.check(s.feature))
-
-
-def encode_display(im: PIL.Image.Image, name: str) -> bytes:
-    """Encode an image for display in a (possibly lossy) format with Pillow defaults,
-    as stock Gradio does (WebP quality 80).
-
-    Raises:
-        CodecUnavailableError: with the install hint when the plugin is missing.
-    """
-    s = spec(name)
-    if not available(s.name):
-        raise CodecUnavailableError(
-            f"image format {s.name!r} is unavailable here ({s.install_hint})"
-        )
-    if s.name == "jpeg" and im.mode not in ("L", "RGB", "CMYK"):
-        im = im.convert("RGB")
-    elif s.name in ("webp", "avif") and im.mode not in ("RGB", "RGBA"):
-        im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        im.save(buf, s.pillow_format)
-    return buf.getvalue()

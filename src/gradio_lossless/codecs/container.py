@@ -4,18 +4,21 @@ Layout of the file ``encode`` writes (all standard PNG; browsers and viewers ign
 the two private chunks):
 
     IHDR  [standard metadata: iCCP, pHYs, tEXt/zTXt/iTXt, eXIf, tRNS, PLTE]
-    glMD  private, unsafe-to-copy: JSON header (schema, kind, mode/dtype/shape, exact
-          metadata, palette, fingerprint, how the pixels are stored)
+    glMD  private, unsafe-to-copy: a 32-byte MAC, then the JSON header (schema,
+          address, kind, mode/dtype/shape, exact metadata, palette, how the pixels
+          are stored)
     IDAT  the display pixels (exact for 1, L, LA, P, RGB, RGBA, I;16 and the arrays
           that map onto them; an 8-bit preview otherwise)
     glRW  private, unsafe-to-copy, only when IDAT is a preview: the raw pixel bytes,
           zlib-compressed
     IEND
 
-``decode`` trusts the private chunks only when the value they describe hashes to the
-fingerprint recorded in glMD; a file edited elsewhere therefore decodes as the plain
-PNG it now is. "Unsafe-to-copy" tells editors to drop the chunks when they change
-the image.
+The MAC is keyed BLAKE3 under the server secret (``keys.py``) over the header and
+every other chunk of the file, in order. ``inspect`` checks it before anything in
+the file is parsed, inflated or allocated for: a file whose MAC does not verify (a
+server with another secret wrote it, its pixels were edited, its header was forged)
+is read as the plain PNG it is, exactly as stock Gradio reads it. "Unsafe-to-copy"
+tells editors to drop the chunks when they change the image.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ import json
 import struct
 import warnings
 import zlib
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,38 +38,25 @@ from gradio_lossless import conversions
 from gradio_lossless._types import ImageValue
 from gradio_lossless.codecs import fast_png
 from gradio_lossless.errors import CorruptImageError
+from gradio_lossless.keys import Keys
 
 __all__ = [
+    "META_CHUNK",
     "PNG_SIGNATURE",
-    "Decoded",
-    "decode",
-    "decoded_bytes",
+    "RAW_CHUNK",
+    "SCHEMA",
     "display_image",
     "encode",
     "is_png_native",
-    "open_plain",
+    "mac_parts",
     "read_chunks",
 ]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 META_CHUNK = b"glMD"
 RAW_CHUNK = b"glRW"
+SCHEMA = "gradio-lossless-v2"
 _NATIVE_PIL_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I;16"}
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """What ``decode`` found.
-
-    Parameters:
-        value: the decoded value (exact when ``exact`` is True).
-        exact: True when the file carried a verified exact value.
-        fingerprint: the value's fingerprint when exact, else None.
-    """
-
-    value: ImageValue
-    exact: bool
-    fingerprint: str | None
 
 
 def is_png_native(value: ImageValue) -> bool:
@@ -140,10 +129,6 @@ def _metadata_chunks(im: PIL.Image.Image, save_kwargs: dict[str, Any]) -> list[b
     ]
 
 
-def _meta_chunk(header: dict[str, Any]) -> bytes:
-    return _chunk(META_CHUNK, json.dumps(header, separators=(",", ":")).encode())
-
-
 def _save_kwargs(im: PIL.Image.Image) -> dict[str, Any]:
     info = im.info
     kwargs: dict[str, Any] = {}
@@ -151,7 +136,11 @@ def _save_kwargs(im: PIL.Image.Image) -> dict[str, Any]:
     has_text = False
     for key, val in info.items():
         if isinstance(key, str) and isinstance(val, str) and 0 < len(key) < 80:
-            text.add_itxt(key, val) if not val.isascii() else text.add_text(key, val)
+            long = len(val) > 1024  # long text goes compressed (zTXt, iTXt)
+            if val.isascii():
+                text.add_text(key, val, zip=long)
+            else:
+                text.add_itxt(key, val, zip=long)
             has_text = True
     if has_text:
         kwargs["pnginfo"] = text
@@ -198,7 +187,25 @@ def _raw_bytes(value: ImageValue) -> bytes:
     return value.tobytes()
 
 
-def encode(value: ImageValue, *, fingerprint: str | None = None) -> bytes:
+def mac_parts(header_json: bytes, body: bytes) -> list[bytes | memoryview]:
+    """What the MAC covers: the header, then each chunk of ``body`` (type and data,
+    in file order) except glMD itself."""
+    view = memoryview(body)
+    parts: list[bytes | memoryview] = [header_json]
+    for kind, start, length in read_chunks(body):
+        if kind != META_CHUNK:
+            parts.append(view[start - 4 : start + length])
+    return parts
+
+
+def _seal(body: bytes, header: dict[str, Any], keys: Keys) -> bytes:
+    """Insert the glMD chunk (MAC, then header) before the first IDAT of ``body``."""
+    header_json = json.dumps(header, separators=(",", ":")).encode()
+    tag = keys.mac(mac_parts(header_json, body))
+    return _splice(body, [_chunk(META_CHUNK, tag + header_json)], [])
+
+
+def encode(value: ImageValue, *, address: str, keys: Keys) -> bytes:
     """Write the exact PNG for a value.
 
     Exact for every value ``conversions.check_value`` accepts: pixels, PIL mode or
@@ -207,15 +214,16 @@ def encode(value: ImageValue, *, fingerprint: str | None = None) -> bytes:
 
     Parameters:
         value: a checked PIL image or array.
-        fingerprint: ``conversions.fingerprint(value)`` if already known.
+        address: the value's address (``keys.address(value)``), computed once by
+            the caller.
+        keys: the server's keys; the file's MAC is made with them.
     Returns:
         the PNG file's bytes.
     """
-    fingerprint = fingerprint or conversions.fingerprint(value)
     native = is_png_native(value)
     header: dict[str, Any] = {
-        "schema": "gradio-lossless-v1",
-        "fingerprint": fingerprint,
+        "schema": SCHEMA,
+        "address": address,
         "pixels": "idat" if native else "raw",
     }
     if isinstance(value, np.ndarray):
@@ -234,8 +242,7 @@ def encode(value: ImageValue, *, fingerprint: str | None = None) -> bytes:
         and value.ndim == 3
         and value.shape[2] in (3, 4)
     ):
-        png = fast_png.encode_array(value)
-        return _splice(png, [_meta_chunk(header)], [])
+        return _seal(fast_png.encode_array(value), header, keys)
     display = display_image(value)  # no copy for native PIL values
     if display.mode in ("RGB", "RGBA") and fast_png.available():
         png = fast_png.encode(display)
@@ -247,179 +254,5 @@ def encode(value: ImageValue, *, fingerprint: str | None = None) -> bytes:
             display.save(buf, "PNG", compress_level=1, **save_kwargs)
         png = buf.getvalue()
         extra = []
-    meta = _meta_chunk(header)
     after = [] if native else [_chunk(RAW_CHUNK, zlib.compress(_raw_bytes(value), 1))]
-    return _splice(png, [*extra, meta], after)
-
-
-# --- decode -----------------------------------------------------------------------
-
-
-def _limit_pixels(count: int) -> None:
-    limit = PIL.Image.MAX_IMAGE_PIXELS
-    if limit is not None and count > 2 * limit:
-        raise CorruptImageError(
-            f"image of {count} pixels exceeds the decompression-bomb limit of "
-            f"{2 * limit} pixels"
-        )
-
-
-def _limit_bytes(count: int) -> None:
-    """Raw pixels may inflate to what Pillow allows an RGBA image before it warns
-    (``MAX_IMAGE_PIXELS`` × 4 bytes, ~358 MB by default): a float64 header that
-    stays under the pixel limit cannot make a small upload inflate to gigabytes."""
-    limit = PIL.Image.MAX_IMAGE_PIXELS
-    if limit is not None and count > 4 * limit:
-        raise CorruptImageError(
-            f"raw pixel data of {count} bytes exceeds the decompression-bomb limit "
-            f"of {4 * limit} bytes"
-        )
-
-
-def _inflate(data: bytes, expected: int) -> bytes:
-    _limit_bytes(expected)
-    inflater = zlib.decompressobj()
-    try:
-        out = inflater.decompress(data, expected + 1)
-    except zlib.error as exc:
-        raise CorruptImageError(f"corrupt raw pixel chunk: {exc}") from None
-    if len(out) != expected:
-        raise CorruptImageError(
-            f"raw pixel chunk holds {len(out)} bytes, expected {expected}"
-        )
-    return out
-
-
-def open_plain(data: bytes) -> PIL.Image.Image:
-    """Decode image file bytes with Pillow, fully, turning every failure (corrupt,
-    truncated, not an image, decompression bomb) into CorruptImageError."""
-    try:
-        with warnings.catch_warnings():
-            # Pillow's other warnings (e.g. corrupt EXIF) must not become errors
-            # under a caller's -W error; a bomb warning is a refusal
-            warnings.simplefilter("ignore")
-            warnings.simplefilter("error", PIL.Image.DecompressionBombWarning)
-            im = PIL.Image.open(io.BytesIO(data))
-            im.load()
-    except PIL.Image.DecompressionBombError as exc:
-        raise CorruptImageError(f"decompression bomb: {exc}") from None
-    except PIL.Image.DecompressionBombWarning as exc:
-        raise CorruptImageError(f"decompression bomb: {exc}") from None
-    except PIL.UnidentifiedImageError:
-        raise CorruptImageError("not an image file Pillow can read") from None
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise CorruptImageError(f"truncated or corrupt image: {exc}") from None
-    return im
-
-
-def _from_header(header: dict[str, Any], data: bytes, raw: bytes | None) -> ImageValue:
-    if header.get("schema") != "gradio-lossless-v1":
-        raise ValueError("unknown schema")
-    if header["kind"] == "numpy":
-        dtype = np.dtype(header["dtype"])
-        shape = tuple(int(x) for x in header["shape"])
-        if (
-            dtype.name not in conversions.SUPPORTED_DTYPES
-            or len(shape) not in (2, 3)
-            or min(shape) < 1
-        ):
-            raise ValueError("bad array header")
-        _limit_pixels(shape[0] * shape[1])
-        if header["pixels"] == "raw":
-            size = int(np.prod(shape)) * dtype.itemsize
-            arr = np.frombuffer(_inflate(raw or b"", size), dtype=dtype)
-            return arr.reshape(shape).copy()
-        out = conversions.pil_to_array(open_plain(data))
-        if out.dtype != dtype:
-            out = out.astype(dtype)
-        return out.reshape(shape)
-    mode = str(header["mode"])
-    width, height = (int(x) for x in header["size"])
-    if width < 1 or height < 1:
-        raise ValueError("bad image size")
-    size = (width, height)
-    _limit_pixels(width * height)
-    if header["pixels"] == "raw":
-        probe = PIL.Image.new(mode, (1, 1))
-        expected = len(probe.tobytes()) * size[0] * size[1]
-        im = PIL.Image.frombytes(mode, size, _inflate(raw or b"", expected))
-    else:
-        im = open_plain(data)
-        if im.mode != mode:
-            raise ValueError("mode mismatch")
-    if "palette" in header:
-        im.putpalette(header["palette"], header["palette_mode"])
-    im.info.clear()
-    im.info.update(conversions.info_from_json(header.get("info", [])))
-    return im
-
-
-def decoded_bytes(data: bytes) -> int:
-    """About how many bytes of pixels decoding ``data`` makes, read from the headers
-    without decoding: the array size an exact PNG's header records, else 4 bytes per
-    pixel of what Pillow finds. 0 when the headers do not parse (decoding then fails
-    on its own, within the decompression-bomb limits)."""
-    try:
-        if data.startswith(PNG_SIGNATURE):
-            for kind, start, length in read_chunks(data):
-                if kind == META_CHUNK:
-                    header = json.loads(data[start : start + length])
-                    shape = header.get("shape")
-                    if header.get("kind") == "numpy" and len(shape) in (2, 3):
-                        count = 1
-                        for side in shape:  # at most 3 sides: no huge products
-                            count *= max(1, int(side))
-                        return int(count * np.dtype(header["dtype"]).itemsize)
-                    break
-                if kind == b"IDAT":
-                    break
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with PIL.Image.open(io.BytesIO(data)) as im:
-                width, height = im.size
-    except Exception:  # headers only: anything that does not parse counts as 0
-        return 0
-    return max(0, width * height * 4)
-
-
-def decode(data: bytes) -> Decoded:
-    """Read any image file's bytes; recover the exact value when it is an exact PNG.
-
-    Parameters:
-        data: the file's bytes.
-    Returns:
-        ``Decoded``: exact=True with the verified value for files ``encode`` wrote
-        (unchanged), else the plain Pillow decode with exact=False.
-    Raises:
-        CorruptImageError: truncated, corrupt or non-image data, or a bomb.
-    """
-    if data.startswith(PNG_SIGNATURE):
-        chunks = read_chunks(data)
-        found = {
-            k: data[s : s + n] for k, s, n in chunks if k in (META_CHUNK, RAW_CHUNK)
-        }
-        if META_CHUNK in found:
-            try:
-                header = json.loads(found[META_CHUNK])
-                if not isinstance(header, dict):
-                    raise ValueError("header is not an object")
-                value = _from_header(header, data, found.get(RAW_CHUNK))
-            except CorruptImageError:
-                raise
-            except (
-                ValueError,
-                KeyError,
-                TypeError,
-                OSError,
-                IndexError,
-                AttributeError,
-                OverflowError,
-                MemoryError,
-            ):
-                # a malformed header: the file is read as the plain PNG it is
-                value = None
-            if value is not None and conversions.fingerprint(value) == header.get(
-                "fingerprint"
-            ):
-                return Decoded(value, True, header["fingerprint"])
-    return Decoded(open_plain(data), False, None)
+    return _seal(_splice(png, extra, after), header, keys)

@@ -21,14 +21,15 @@ import PIL.ImageOps
 
 from gradio_lossless import conversions
 from gradio_lossless._types import ImageType, ImageValue
-from gradio_lossless.codecs import container, encode_display, spec
+from gradio_lossless.codecs import container, display, reader, spec
+from gradio_lossless.components._paths import REFUSED
 from gradio_lossless.errors import (
-    CorruptImageError,
     EvictedReferenceError,
+    UnreadablePathError,
     UnsupportedImageError,
 )
 from gradio_lossless.memory import work_budget
-from gradio_lossless.store import Store, file_digest
+from gradio_lossless.store import Held, Store
 
 __all__ = ["Loaded", "deliver", "load", "save", "save_returned"]
 
@@ -42,69 +43,67 @@ class Loaded:
     Parameters:
         value: the image (shared with the store when exact: never mutate).
         exact: True when the file carried (or stood for) an exact value we stored.
-        fingerprint: that value's fingerprint, when exact.
+        address: that value's address, when exact.
+        digest: that value's change digest, when exact.
         path: the payload path.
         fmt: the Pillow format of a plain upload ("PNG", "GIF", ...), else None.
     """
 
     value: ImageValue
     exact: bool
-    fingerprint: str | None
+    address: str | None
+    digest: bytes | None
     path: str
     fmt: str | None = None
 
 
 def _read(path: Path) -> bytes:
+    """The file's bytes; one message for every failure (missing, a folder, no
+    permission), so the answer reveals nothing about what exists."""
     try:
         return path.read_bytes()
-    except FileNotFoundError:
-        raise EvictedReferenceError(
-            f"image file {path.name!r} no longer exists (it was deleted or evicted)"
-        ) from None
-    except IsADirectoryError:
-        raise CorruptImageError(f"{path.name!r} is a folder, not an image") from None
-    except OSError as exc:
-        raise CorruptImageError(f"cannot read {path.name!r}: {exc.strerror}") from None
+    except OSError:
+        raise UnreadablePathError(REFUSED) from None
 
 
-def _exact_sources(store: Store, fingerprint: str) -> Iterator[bytes]:
+def _exact_sources(store: Store, address: str) -> Iterator[bytes]:
     """Where an exact PNG of a value may be: beside a lossy served file, the served
     PNG itself, then the shared backend (tried in that order, lazily)."""
-    folder = store.folder(fingerprint)
+    folder = store.folder(address)
     for candidate in (folder / "exact.png", folder / "image.png"):
         try:
             yield candidate.read_bytes()
         except OSError:
             continue
-    shared = store.shared_exact(fingerprint)
+    shared = store.shared_exact(address)
     if shared is not None:
         yield shared
 
 
-def _decode(data: bytes) -> container.Decoded:
-    """``container.decode`` within the work budget: the file's bytes plus up to two
-    pixel buffers (decoded, converted) are in flight while it runs."""
-    with work_budget().hold(len(data) + 2 * container.decoded_bytes(data)):
-        return container.decode(data)
+def _decode(data: bytes, inspected: reader.Inspected) -> reader.Decoded:
+    """``reader.materialize`` within the work budget: the file's bytes plus up to
+    two pixel buffers (decoded, converted) are in flight while it runs."""
+    with work_budget().hold(len(data) + 2 * inspected.pixel_bytes):
+        return reader.materialize(data, inspected)
 
 
-def _exact_from_disk(store: Store, fingerprint: str) -> ImageValue | None:
-    for data in _exact_sources(store, fingerprint):
-        decoded = _decode(data)
-        if decoded.exact and decoded.fingerprint == fingerprint:
-            return decoded.value
+def _exact_from_disk(store: Store, address: str) -> ImageValue | None:
+    for data in _exact_sources(store, address):
+        inspected = reader.inspect(data, store.keys)
+        if inspected.header is not None and inspected.address == address:
+            return _decode(data, inspected).value
     return None
 
 
-def _recall(store: Store, fp: str) -> ImageValue | None:
-    value = store.recall(fp)
-    if value is None:
-        value = _exact_from_disk(store, fp)
+def _recall(store: Store, address: str) -> Held | None:
+    held = store.recall(address)
+    if held is None:
+        value = _exact_from_disk(store, address)
         if value is not None:
-            store.remember(fp, value)
-    if value is not None:
-        store.touch(fp)
-    return value
+            held = store.remember(address, value)
+    if held is not None:
+        store.touch(address)
+    return held
 
 
 def _evicted(path: str) -> EvictedReferenceError:
@@ -114,42 +113,55 @@ def _evicted(path: str) -> EvictedReferenceError:
     )
 
 
-def load(path: str, store: Store) -> Loaded:
+def _exact(held: Held, address: str, path: str) -> Loaded:
+    return Loaded(held.value, True, address, held.digest, path)
+
+
+def load(path: str, store: Store, *, source: str | None = None) -> Loaded:
     """Read the file a payload points at.
 
-    Order: this process's memory (by path, then by the bytes' digest), the store's
-    files on disk, then the file itself (an exact PNG verifies itself; anything else
-    is a plain upload decoded by Pillow).
+    Order: this process's memory (by path), the file's own headers (an exact PNG
+    whose MAC verifies, or a display file whose address token verifies), memory and
+    the store's files for that address, then the file itself as a plain upload.
 
+    Parameters:
+        path: the payload path (what ``type="filepath"`` hands over).
+        store: the store.
+        source: where to read it (the path with symlinks resolved), if not ``path``.
     Raises:
-        EvictedReferenceError: the file is gone.
+        EvictedReferenceError: the file is gone, or its exact value is.
         CorruptImageError: unreadable, truncated, not an image, or a bomb.
+        LimitError: metadata or decoded size over a cap.
     """
-    owned = store.owns(path)
-    fp = store.fingerprint_of_path(path) or owned
-    if fp is not None:
-        value = _recall(store, fp)
-        if value is not None:
-            return Loaded(value, True, fp, path)
+    source = source or path
+    owned = store.owns(source)
+    address = store.address_of_path(source) or owned
+    if address is not None:
+        held = _recall(store, address)
+        if held is not None:
+            return _exact(held, address, path)
         if owned is not None:  # our file, but its exact value is gone
             raise _evicted(path)
-    data = _read(Path(path))
-    fp = store.fingerprint_of_file(file_digest(data))
-    if fp is not None:
-        value = _recall(store, fp)
-        if value is not None:
-            store.note_path(path, fp)
-            return Loaded(value, True, fp, path)
-        if not data.startswith(container.PNG_SIGNATURE):
-            raise _evicted(path)  # a lossy file whose exact value is gone
-    decoded = _decode(data)
-    if decoded.exact and decoded.fingerprint is not None:
-        store.remember(decoded.fingerprint, decoded.value)
-        store.note_path(path, decoded.fingerprint)
-        return Loaded(decoded.value, True, decoded.fingerprint, path)
+    data = _read(Path(source))
+    inspected = reader.inspect(data, store.keys)
+    if inspected.address is not None:
+        held = store.recall(inspected.address)
+        if held is None and inspected.token_only:
+            held = _recall(store, inspected.address)
+            if held is None:
+                raise _evicted(path)  # a display file whose exact value is gone
+        if held is not None:
+            store.touch(inspected.address)
+            store.note_path(source, inspected.address)
+            return _exact(held, inspected.address, path)
+    decoded = _decode(data, inspected)
+    if decoded.exact and decoded.address is not None:
+        held = store.remember(decoded.address, decoded.value)
+        store.note_path(source, decoded.address)
+        return _exact(held, decoded.address, path)
     im = decoded.value
     assert isinstance(im, PIL.Image.Image)  # noqa: S101 - plain decodes are PIL
-    return Loaded(im, False, None, path, im.format)
+    return Loaded(im, False, None, None, path, im.format)
 
 
 def _upload_to_pil(loaded: Loaded, image_mode: str | None) -> PIL.Image.Image:
@@ -174,9 +186,9 @@ def _upload_to_pil(loaded: Loaded, image_mode: str | None) -> PIL.Image.Image:
 def _exact_file(value: ImageValue, store: Store, fmt: str) -> str:
     """Path of a standard file holding ``value`` exactly: the exact PNG where a
     plain PNG reader sees the real pixels, else a TIFF (Pillow for PIL modes,
-    tifffile for arrays no PIL mode can hold)."""
+    tifffile for arrays no PIL mode can hold), deflate-compressed."""
     path = save(value, store, format=fmt)
-    fp = store.owns(path)
+    address = store.owns(path)
     folder = Path(path).parent
     if container.is_png_native(value):
         return str(folder / ("image.png" if spec(fmt).name == "png" else "exact.png"))
@@ -184,8 +196,8 @@ def _exact_file(value: ImageValue, store: Store, fmt: str) -> str:
     if not target.exists():
         with work_budget().hold(2 * conversions.nbytes(value)):
             _write_tiff(value, target, store)
-    if fp is not None:
-        store.note_path(target, fp)
+    if address is not None:
+        store.note_path(target, address)
     return str(target)
 
 
@@ -194,13 +206,14 @@ def _write_tiff(value: ImageValue, target: Path, store: Store) -> None:
     mode can hold)."""
     buf = io.BytesIO()
     if isinstance(value, PIL.Image.Image):
-        value.save(buf, "TIFF")
+        value.save(buf, "TIFF", compression="tiff_adobe_deflate")
     elif conversions.natural_mode(value) is not None:
-        conversions.array_to_pil(value).save(buf, "TIFF")
+        im = conversions.array_to_pil(value)
+        im.save(buf, "TIFF", compression="tiff_adobe_deflate")
     else:
         import tifffile
 
-        tifffile.imwrite(buf, value)
+        tifffile.imwrite(buf, value, compression="zlib")
     store.write(target, buf.getvalue())
 
 
@@ -224,10 +237,16 @@ def deliver(
     """
     if loaded.exact:
         value = loaded.value
-        if type == "pil":
-            return conversions.to_pil(value, image_mode)
-        if type == "numpy":
-            return conversions.to_numpy(value, image_mode)
+        if type in ("pil", "numpy"):
+            if type == "pil":
+                out: ImageValue = conversions.to_pil(value, image_mode)
+            else:
+                out = conversions.to_numpy(value, image_mode)
+            if loaded.address and loaded.digest and _same_value_kind(value, out):
+                # a fresh copy of the stored value: if the app hands it back
+                # unchanged, its address is known without a keyed hash
+                store.identities.note(out, loaded.address, loaded.digest)
+            return out
         if isinstance(value, np.ndarray):
             if not conversions.layout_matches(value, image_mode):
                 value = conversions.to_numpy(value, image_mode)
@@ -248,47 +267,66 @@ def deliver(
     return out if type == "pil" else conversions.pil_to_array(out)
 
 
+def _same_value_kind(value: ImageValue, out: ImageValue) -> bool:
+    """True when ``out`` is a copy of ``value`` with no conversion on the way."""
+    if isinstance(value, np.ndarray) and isinstance(out, np.ndarray):
+        return value.dtype == out.dtype and value.shape == out.shape
+    if isinstance(value, PIL.Image.Image) and isinstance(out, PIL.Image.Image):
+        return value.mode == out.mode and value.size == out.size
+    return False
+
+
 def _owned(value: ImageValue) -> ImageValue:
-    """What the store keeps: arrays by reference, PIL images as a private copy."""
+    """What the store keeps: arrays by reference (borrowed, checked on recall), PIL
+    images as a private copy."""
     return value if isinstance(value, np.ndarray) else conversions.copy_value(value)
 
 
 def save(value: ImageValue, store: Store, *, format: str) -> str:
     """Store a checked value and return the path of the file to serve.
 
-    ``format`` "png" serves the exact PNG itself; a lossy format serves that format
-    and keeps the exact PNG beside it. A value already stored costs one fingerprint.
+    ``format`` "png" serves the exact PNG itself; a lossy format serves that format,
+    stamped with the value's address token, and keeps the exact PNG beside it. The
+    address is the keyed hash of the value, computed once here, except for an
+    object the store already knows unchanged (``identity.py``).
     """
     codec = spec(format)
-    fp = conversions.fingerprint(value)
-    folder = store.folder(fp)
+    known = store.identities.address_of(value)
+    address, digest = known if known is not None else (store.keys.address(value), None)
+    folder = store.folder(address)
     target = folder / f"image.{codec.extension}"
     exact = target if codec.name == "png" else folder / "exact.png"
-    # Arrays are kept by reference and re-verified on recall (a copy of a fresh
+    # Arrays are kept by reference and re-checked on recall (a copy of a fresh
     # 24 MB buffer costs ~50 ms of page faults here); PIL images are copied, and
     # only when memory does not hold the value already.
-    shared = isinstance(value, np.ndarray)
+    borrowed = isinstance(value, np.ndarray)
     if target.is_file() and exact.is_file():
-        if shared or store.recall(fp) is None:
-            store.remember(fp, _owned(value), shared=shared)
-        store.note_path(target, fp)
-        store.touch(fp)
+        held = store.holding(address)
+        if held is None:
+            held = store.remember(
+                address, _owned(value), borrowed=borrowed, digest=digest
+            )
+        store.identities.note(value, address, held.digest)
+        store.note_path(target, address)
+        store.touch(address)
         return str(target)
     # the copy, the encoded bytes and a display image or raw chunk are in flight
     with work_budget().hold(2 * conversions.nbytes(value)):
         own = _owned(value)
-        data = container.encode(own, fingerprint=fp)
+        data = container.encode(own, address=address, keys=store.keys)
         store.write(exact, data)
-        store.note_file(file_digest(data), fp, persist=False)
         if codec.name != "png":
-            display = container.display_image(own)
-            shown = encode_display(display, codec.name)
+            shown = display.encode_display(
+                container.display_image(own),
+                codec.name,
+                display.token(address, store.keys),
+            )
             store.write(target, shown)
-            store.share_exact(fp, data)
-            store.note_file(file_digest(shown), fp, persist=True)
-    store.remember(fp, own, shared=shared)
-    store.note_path(target, fp)
-    store.note_path(exact, fp)
+            store.share_exact(address, data)
+    held = store.remember(address, own, borrowed=borrowed, digest=digest)
+    store.identities.note(value, address, held.digest)
+    store.note_path(target, address)
+    store.note_path(exact, address)
     return str(target)
 
 
@@ -321,10 +359,10 @@ def save_returned(
         text = str(value)
         if text.startswith(("http://", "https://")):
             return text
-        fp = store.fingerprint_of_path(text) or store.owns(text)
-        own = _recall(store, fp) if fp is not None else None
-        if own is not None:  # a file we wrote (e.g. a filepath input handed back)
-            return save(own, store, format=format)
+        address = store.address_of_path(text) or store.owns(text)
+        held = _recall(store, address) if address is not None else None
+        if held is not None:  # a file we wrote (e.g. a filepath input handed back)
+            return save(held.value, store, format=format)
         _check_image_path(value)
         return text
     checked = conversions.check_value(value)

@@ -16,6 +16,7 @@ from gradio.data_classes import ImageData
 from gradio_client import utils as client_utils
 
 from gradio_lossless.components import _signature
+from gradio_lossless.components._paths import readable
 from gradio_lossless.components._payload import deliver, load, save_returned
 from gradio_lossless.errors import LosslessError
 from gradio_lossless.memory import tune_allocator
@@ -56,6 +57,7 @@ class Gallery(STOCK):
         _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
         tune_allocator()  # before the server's threads allocate (memory.py)
         super().__init__(value, format=format, **kwargs)
+        self._lossless_store()  # the secret is read (or made) now, not mid-request
 
     def _lossless_store(self) -> Store:
         return get_store(self.GRADIO_CACHE)
@@ -76,8 +78,16 @@ class Gallery(STOCK):
         for index, element in enumerate(payload.root):
             if isinstance(element, GalleryVideo):
                 file_path = element.video.path
+                name = element.video.orig_name or Path(file_path).name
             else:
                 file_path = element.image.path or ""
+                name = element.image.orig_name or Path(file_path).name
+            try:
+                source = readable(file_path, self.GRADIO_CACHE) if file_path else ""
+            except LosslessError as exc:
+                raise gr.Error(
+                    html.escape(f"Gallery item {index} ({name!r}): {exc}", quote=False)
+                ) from exc
             if self.file_types and not client_utils.is_valid_file(
                 file_path, self.file_types
             ):
@@ -88,14 +98,13 @@ class Gallery(STOCK):
             if isinstance(element, GalleryVideo):
                 data.append((element.video.path, element.caption))
                 continue
-            name = element.image.orig_name or Path(file_path).name
             if name.lower().endswith(".svg") or (
                 self.type == "filepath" and not file_path
             ):
                 data.append((file_path, element.caption))
                 continue
             try:
-                loaded = load(file_path, store)
+                loaded = load(file_path, store, source=source)
                 media = deliver(
                     loaded,
                     type=self.type,

@@ -13,6 +13,7 @@ import PIL.Image
 from gradio.data_classes import Base64ImageData, ImageData
 
 from gradio_lossless.components import _signature
+from gradio_lossless.components._paths import readable
 from gradio_lossless.components._payload import deliver, load, save_returned
 from gradio_lossless.errors import LosslessError
 from gradio_lossless.memory import tune_allocator
@@ -52,6 +53,7 @@ class Image(STOCK):
         _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
         tune_allocator()  # before the server's threads allocate (memory.py)
         super().__init__(value, format=format, **kwargs)
+        self._lossless_store()  # the secret is read (or made) now, not mid-request
 
     def _lossless_store(self) -> Store:
         return get_store(self.GRADIO_CACHE)
@@ -77,12 +79,19 @@ class Image(STOCK):
                     f"({type(exc).__name__})"
                 ) from exc
         name = payload.orig_name or (Path(payload.path).name if payload.path else "")
-        if name.lower().endswith(".svg"):
-            return super().preprocess(payload)
         if payload.path is None:
             raise gr.Error("Image payload has no file path.")
+        if name.lower().endswith(".svg"):
+            try:
+                readable(payload.path, self.GRADIO_CACHE)
+            except LosslessError as exc:
+                raise gr.Error(
+                    html.escape(f"Image {name!r}: {exc}", quote=False)
+                ) from exc
+            return super().preprocess(payload)
         try:
-            loaded = load(payload.path, self._lossless_store())
+            source = readable(payload.path, self.GRADIO_CACHE)
+            loaded = load(payload.path, self._lossless_store(), source=source)
             return deliver(
                 loaded,
                 type=self.type,

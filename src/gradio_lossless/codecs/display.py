@@ -1,0 +1,89 @@
+"""Display files in a lossy (or 8-bit) format, each carrying its value's address.
+
+A component with ``format="webp"`` (or jpeg, avif, gif, tiff, bmp) serves a display
+file and keeps the exact PNG in the store. The display file names its value with a
+token in its metadata: ``gradio-lossless-v2 <address> <MAC>``, the MAC keyed under
+the server secret (``keys.py``). An API client that downloads the file and uploads
+it again gets exactly the value the file was served for, and nothing else: two
+values whose display pixels happen to be identical still carry different tokens,
+and there is no index from display bytes to values. A file whose token does not
+verify (or that lost its metadata) is a plain upload of its pixels.
+
+Where the token goes: EXIF ImageDescription (WebP, JPEG, AVIF; the TIFF tag of
+that name in TIFF), the comment
+(GIF). BMP has no metadata: a BMP display file re-uploaded is a plain upload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import io
+import warnings
+
+import PIL.Image
+
+from gradio_lossless.codecs import available, spec
+from gradio_lossless.errors import CodecUnavailableError
+from gradio_lossless.keys import Keys
+
+__all__ = ["encode_display", "read_token", "token"]
+
+_PREFIX = "gradio-lossless-v2"
+_IMAGE_DESCRIPTION = 0x010E
+_EXIF_FORMATS = ("webp", "jpeg", "avif")
+
+
+def token(address: str, keys: Keys) -> str:
+    """The token a display file of the value at ``address`` carries."""
+    tag = keys.mac([b"display-token", address.encode("ascii")])
+    return f"{_PREFIX} {address} {tag.hex()}"
+
+
+def read_token(im: PIL.Image.Image, keys: Keys) -> str | None:
+    """The address an opened image's token names, when the token verifies."""
+    candidates: list[object] = [im.info.get("comment")]
+    if "exif" in im.info or im.format == "TIFF":
+        with contextlib.suppress(Exception):  # a malformed EXIF carries no token
+            candidates.append(im.getexif().get(_IMAGE_DESCRIPTION))
+    for found in candidates:
+        if isinstance(found, bytes):
+            found = found.decode("ascii", "replace")
+        if not isinstance(found, str) or not found.startswith(_PREFIX):
+            continue
+        parts = found.strip("\0 ").split(" ")
+        if len(parts) == 3 and hmac.compare_digest(token(parts[1], keys), found):
+            return parts[1]
+    return None
+
+
+def encode_display(im: PIL.Image.Image, name: str, stamp: str | None = None) -> bytes:
+    """Encode an image for display with Pillow's defaults, as stock Gradio does
+    (WebP quality 80), with ``stamp`` (a ``token``) in its metadata.
+
+    Raises:
+        CodecUnavailableError: with the install hint when the plugin is missing.
+    """
+    s = spec(name)
+    if not available(s.name):
+        raise CodecUnavailableError(
+            f"image format {s.name!r} is unavailable here ({s.install_hint})"
+        )
+    if s.name == "jpeg" and im.mode not in ("L", "RGB", "CMYK"):
+        im = im.convert("RGB")
+    elif s.name in ("webp", "avif") and im.mode not in ("RGB", "RGBA"):
+        im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+    kwargs: dict[str, object] = {}
+    if stamp is not None and s.name in _EXIF_FORMATS:
+        exif = PIL.Image.Exif()
+        exif[_IMAGE_DESCRIPTION] = stamp
+        kwargs["exif"] = exif.tobytes()
+    elif stamp is not None and s.name == "tiff":
+        kwargs["tiffinfo"] = {_IMAGE_DESCRIPTION: stamp}
+    elif stamp is not None and s.name == "gif":
+        kwargs["comment"] = stamp.encode("ascii")
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        im.save(buf, s.pillow_format, **kwargs)
+    return buf.getvalue()
