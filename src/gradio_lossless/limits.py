@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,11 +93,13 @@ def _kind_of(key: object) -> str | None:
     return "text"
 
 
-def check_info(info: Mapping[Any, Any]) -> None:
-    """Raise LimitError when the metadata Pillow read (``im.info``) is over a cap."""
+def check_info(info: Mapping[Any, Any], comments: Sequence[bytes] = ()) -> None:
+    """Raise LimitError when the metadata Pillow read (``im.info``, plus every JPEG
+    comment segment: ``info`` keeps only the last) is over a cap."""
     caps = limits()
     totals = dict.fromkeys(_KINDS, 0)
-    for key, val in info.items():
+    entries = [*info.items(), *(("comment", c) for c in comments[:-1])]
+    for key, val in entries:
         if not isinstance(val, (str, bytes, bytearray)):
             continue
         kind = _kind_of(key)

@@ -29,6 +29,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,27 +232,30 @@ class Store:
             return parts[0]
         return None
 
-    def write(self, path: Path, data: bytes) -> None:
-        """Write ``data`` at ``path`` atomically (temporary name, then rename), with
-        room made for it in the disk budget first.
+    def write(self, path: Path, data: bytes | Sequence[bytes | memoryview]) -> None:
+        """Write ``data`` (bytes, or the parts of a file) at ``path`` atomically
+        (temporary name, then rename), with room made for it in the disk budget
+        first.
 
         Raises:
             StoreWriteError: the folder is full, read-only or otherwise unwritable.
         """
-        fp = self.owns(path)
-        if fp is not None:
-            self.disk.reserve(fp, len(data))
+        parts = [data] if isinstance(data, bytes) else data
+        size = sum(len(p) for p in parts)
+        address = self.owns(path)
+        if address is not None:
+            self.disk.reserve(address, size)
         try:
-            self._write(path, data)
+            self._write(path, parts)
         except BaseException:
-            if fp is not None:
-                self.disk.release(fp, len(data))
+            if address is not None:
+                self.disk.release(address, size)
             raise
-        if fp is not None:
-            self.disk.written(fp, len(data))
+        if address is not None:
+            self.disk.written(address, size)
 
     @staticmethod
-    def _write(path: Path, data: bytes) -> None:
+    def _write(path: Path, parts: Sequence[bytes | memoryview]) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -261,7 +265,7 @@ class Store:
             ) from exc
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                f.writelines(parts)
             os.replace(tmp, path)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)

@@ -9,7 +9,7 @@ import json
 import struct
 import warnings
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,9 +47,9 @@ EXACT_KINDS = (
 class Case:
     """One fuzz input: the file's bytes and what it was made from."""
 
-    data: bytes
+    data: bytes = field(repr=False)
     label: str
-    original: Any = None  # the exact value, for exact PNGs
+    original: Any = field(default=None, repr=False)  # the exact value, for exact PNGs
     mutated: bool = False
 
 
@@ -263,7 +263,7 @@ _ZEROS_8MB = zlib.compress(b"\0" * (8 << 20), 9)
 @st.composite
 def mangle_exact(draw: st.DrawFn, data: bytes) -> tuple[bytes, str]:
     chunks = {k: data[s : s + n] for k, s, n in container.read_chunks(data)}
-    header = json.loads(chunks[b"glMD"])
+    tag, header = chunks[b"glMD"][:32], json.loads(chunks[b"glMD"][32:])
     what = draw(
         st.sampled_from(
             [
@@ -272,6 +272,7 @@ def mangle_exact(draw: st.DrawFn, data: bytes) -> tuple[bytes, str]:
                 "header",
                 "json_bytes",
                 "json_other",
+                "deep_json",
                 "raw_bytes",
                 "raw_zlib_wrong_size",
                 "raw_bomb",
@@ -284,13 +285,15 @@ def mangle_exact(draw: st.DrawFn, data: bytes) -> tuple[bytes, str]:
     good_crc = what != "bad_crc"
     replace: dict[bytes, bytes | None] = {}
     if what in ("header", "bad_crc"):
-        replace[b"glMD"] = json.dumps(draw(header_mutation(header))).encode()
+        replace[b"glMD"] = tag + json.dumps(draw(header_mutation(header))).encode()
     elif what == "json_bytes":
         raw = chunks[b"glMD"]
         cut = draw(st.integers(0, len(raw)))
         replace[b"glMD"] = raw[:cut] + draw(st.binary(max_size=16))
     elif what == "json_other":  # valid JSON, but not an object
-        replace[b"glMD"] = json.dumps(draw(JSON_VALUES)).encode()
+        replace[b"glMD"] = tag + json.dumps(draw(JSON_VALUES)).encode()
+    elif what == "deep_json":  # nesting far past Python's recursion limit
+        replace[b"glMD"] = tag + b"[" * 100_000 + b"]" * 100_000
     elif what == "raw_bytes":
         replace[b"glRW"] = draw(st.binary(max_size=64))
     elif what == "raw_zlib_wrong_size":
@@ -301,7 +304,12 @@ def mangle_exact(draw: st.DrawFn, data: bytes) -> tuple[bytes, str]:
         replace[b"glMD"] = None
     elif what == "drop_raw":
         replace[b"glRW"] = None
-    return _rebuild(data, replace, good_crc), what
+    out = _rebuild(data, replace, good_crc)
+    if good_crc and draw(st.booleans()):
+        # made with the server secret: the header is trusted, so this only tests
+        # that the trusted parser ends every malformed structure in a clear error
+        return exact.reseal(out, exact.server_keys()), what + "/resealed"
+    return out, what
 
 
 @st.composite
@@ -372,15 +380,52 @@ NOT_IMAGES = st.sampled_from(
 ) | st.binary(max_size=256)
 
 
+_MIB_TEXT = zlib.compress(b"a" * ((1 << 20) + 1), 9)  # 1 MiB + 1 of text, ~1 kB
+
+
+@st.composite
+def metadata_bomb(draw: st.DrawFn, h: int, w: int, seed: int) -> Case:
+    """A small PNG or JPEG whose metadata is past a cap (text, ICC, EXIF, XMP):
+    every one must be a gr.Error, decided before the metadata is inflated."""
+    what = draw(st.sampled_from(["zTXt", "iTXt", "tEXt", "iCCP", "eXIf", "xmp", "COM"]))
+    png = plain_image("PNG", "RGB", h, w, seed, 1)
+    chunks = container.read_chunks(png)
+    idat = next(s - 8 for k, s, _ in chunks if k == b"IDAT")
+    count = draw(st.integers(1, 3))
+    if what == "zTXt":
+        extra = [_chunk(b"zTXt", b"Comment\0\0" + _MIB_TEXT)] * count
+    elif what == "iTXt":
+        extra = [_chunk(b"iTXt", b"Comment\0\1\0\0\0" + _MIB_TEXT)] * count
+    elif what == "xmp":
+        extra = [_chunk(b"iTXt", b"XML:com.adobe.xmp\0\1\0\0\0" + _MIB_TEXT)]
+    elif what == "tEXt":
+        extra = [_chunk(b"tEXt", b"Comment\0" + b"t" * ((1 << 20) + 1))]
+    elif what == "iCCP":
+        icc = zlib.compress(b"\0" * ((4 << 20) + 1), 9)
+        extra = [_chunk(b"iCCP", b"icc\0\0" + icc)]
+    elif what == "eXIf":
+        extra = [_chunk(b"eXIf", b"MM\0*" + b"\0" * (1 << 20))]
+    else:  # a JPEG comment segment repeated past the text cap
+        im = PIL.Image.open(io.BytesIO(png))
+        buf = io.BytesIO()
+        segment = b"\xff\xfe" + struct.pack(">H", 65535) + b"c" * 65533
+        im.save(buf, "JPEG")
+        jpeg = buf.getvalue()
+        return Case(jpeg[:2] + segment * 17 + jpeg[2:], "bomb/COM", mutated=True)
+    return Case(png[:idat] + b"".join(extra) + png[idat:], f"bomb/{what}", mutated=True)
+
+
 @st.composite
 def cases(draw: st.DrawFn) -> Case:
     family = draw(
-        st.sampled_from(["plain", "plain", "exact", "exact", "exact", "junk"])
+        st.sampled_from(["plain", "plain", "exact", "exact", "exact", "junk", "bomb"])
     )
     h, w = draw(st.integers(1, 24)), draw(st.integers(1, 24))
     seed = draw(st.integers(0, 2**16))
     if family == "junk":
         return Case(draw(NOT_IMAGES), "junk", mutated=True)
+    if family == "bomb":
+        return draw(metadata_bomb(h, w, seed))
     if family == "plain":
         fmt = draw(st.sampled_from(sorted(PLAIN_FORMATS)))
         mode = draw(st.sampled_from(PLAIN_FORMATS[fmt]))
@@ -392,8 +437,11 @@ def cases(draw: st.DrawFn) -> Case:
         return Case(data, f"{fmt}/{mode}")
     kind = draw(st.sampled_from(EXACT_KINDS))
     value = exact_value(kind, h, w, seed)
-    data = exact.encode(value)
-    how = draw(st.sampled_from(["intact", "mangle", "mangle", "corrupt"]))
+    data = exact.encode(value, exact.server_keys())
+    how = draw(st.sampled_from(["intact", "mangle", "mangle", "corrupt", "foreign"]))
+    if how == "foreign":  # made by a server with another secret: a plain PNG
+        data = exact.encode(value, exact.KEYS)
+        return Case(data, f"exact/{kind}/foreign", mutated=True)
     if how == "intact":
         return Case(data, f"exact/{kind}", original=value)
     if how == "mangle":

@@ -17,7 +17,7 @@ from gradio.data_classes import ImageData
 
 import gradio_lossless as gl
 from gradio_lossless.codecs import container
-from gradio_lossless.errors import CorruptImageError
+from gradio_lossless.errors import LimitError
 from tests import exact
 
 
@@ -46,20 +46,32 @@ def raw_bomb(shape: tuple[int, ...], dtype: str = "<f8") -> bytes:
     for kind, start, length in container.read_chunks(base):
         data = base[start : start + length]
         if kind == b"glMD":
-            header = json.loads(data)
+            header = json.loads(data[32:])
             header.update(shape=list(shape), dtype=dtype)
-            data = json.dumps(header).encode()
+            data = data[:32] + json.dumps(header).encode()
         elif kind == b"glRW":
             data = b"".join(parts)
         out.append(_chunk(kind, data))
     return b"".join(out)
 
 
-def test_a_raw_chunk_declaring_800_mb_is_refused_as_a_bomb() -> None:
+def test_a_forged_header_declaring_800_mb_is_a_plain_png_never_inflated() -> None:
     data = raw_bomb((5000, 5000, 4))
     assert len(data) < 1 << 20
-    with pytest.raises(CorruptImageError, match="decompression-bomb limit"):
-        exact.decode(data)
+    inspected = exact.inspect(data)
+    assert inspected.header is None and inspected.pixel_bytes == 2 * 2  # its L preview
+    out = exact.decode(data)
+    assert not out.exact and out.value.size == (2, 2)
+
+
+def test_a_sealed_header_declaring_800_mb_is_over_the_decoded_size_cap() -> None:
+    data = exact.reseal(raw_bomb((5000, 5000, 4)), exact.KEYS)
+    with pytest.raises(
+        LimitError,
+        match=r"^5000×5000×4 <f8 decodes to 800000000 bytes, over the limit of "
+        r"536870912 bytes \(GRADIO_LOSSLESS_MAX_DECODED_BYTES\)$",
+    ):
+        exact.inspect(data)
 
 
 def test_a_file_rewritten_at_the_same_path_gives_its_new_value() -> None:
@@ -67,22 +79,23 @@ def test_a_file_rewritten_at_the_same_path_gives_its_new_value() -> None:
     a = np.zeros((4, 4, 3), np.uint8)
     b = np.full((4, 4, 3), 255, np.uint8)
     component = gl.Image(type="numpy", image_mode=None)
-    path.write_bytes(exact.encode(a))
+    path.write_bytes(exact.encode(a, exact.server_keys()))
     assert np.array_equal(component.preprocess(ImageData(path=str(path))), a)
-    path.write_bytes(exact.encode(b))
+    path.write_bytes(exact.encode(b, exact.server_keys()))
     assert np.array_equal(component.preprocess(ImageData(path=str(path))), b)
 
 
 def _with_header(value: object, **changes: object) -> bytes:
-    """The exact PNG of ``value`` with glMD keys changed (CRCs kept valid)."""
-    data = exact.encode(value)  # type: ignore[arg-type]
+    """The exact PNG of ``value`` with glMD keys changed (CRCs kept valid, the
+    MAC now wrong)."""
+    data = exact.encode(value, exact.server_keys())  # type: ignore[arg-type]
     out = [container.PNG_SIGNATURE]
     for kind, start, length in container.read_chunks(data):
         body = data[start : start + length]
         if kind == b"glMD":
-            body = (
+            body = body[:32] + (
                 changes.pop("__raw__", None)
-                or json.dumps({**json.loads(body), **changes}).encode()
+                or json.dumps({**json.loads(body[32:]), **changes}).encode()
             )
         out.append(_chunk(kind, body))
     return b"".join(out)

@@ -45,8 +45,10 @@ __all__ = [
     "PNG_SIGNATURE",
     "RAW_CHUNK",
     "SCHEMA",
+    "Parts",
     "display_image",
     "encode",
+    "encode_parts",
     "is_png_native",
     "mac_parts",
     "read_chunks",
@@ -103,16 +105,6 @@ def read_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
         if kind == b"IEND":
             break
     return chunks
-
-
-def _splice(png: bytes, before_idat: list[bytes], after_idat: list[bytes]) -> bytes:
-    """Insert whole chunks right before the first IDAT and right before IEND."""
-    chunks = read_chunks(png)
-    first_idat = next(s - 8 for k, s, _ in chunks if k == b"IDAT")
-    iend = next(s - 8 for k, s, _ in chunks if k == b"IEND")
-    return b"".join(
-        [png[:first_idat], *before_idat, png[first_idat:iend], *after_idat, png[iend:]]
-    )
 
 
 def _metadata_chunks(im: PIL.Image.Image, save_kwargs: dict[str, Any]) -> list[bytes]:
@@ -198,15 +190,53 @@ def mac_parts(header_json: bytes, body: bytes) -> list[bytes | memoryview]:
     return parts
 
 
-def _seal(body: bytes, header: dict[str, Any], keys: Keys) -> bytes:
-    """Insert the glMD chunk (MAC, then header) before the first IDAT of ``body``."""
+Parts = list[bytes | memoryview]
+"""A file as the pieces it is written from (``b"".join`` gives its bytes)."""
+
+
+def _seal(
+    png: bytes, header: dict[str, Any], keys: Keys, before: Parts, after: Parts
+) -> Parts:
+    """The exact PNG as parts: ``png`` with the ``before`` chunks and glMD (MAC,
+    then header) inserted before its first IDAT, and the ``after`` chunks before
+    its IEND. The MAC covers the header, then every other chunk's type and data in
+    file order; ``png`` is never copied."""
+    view = memoryview(png)
+    chunks = read_chunks(png)
+    idat = next(i for i, (k, _, _) in enumerate(chunks) if k == b"IDAT")
+    iend = next(i for i, (k, _, _) in enumerate(chunks) if k == b"IEND")
+
+    def own(part: slice) -> list[bytes | memoryview]:
+        return [view[s - 4 : s + n] for _, s, n in chunks[part]]
+
     header_json = json.dumps(header, separators=(",", ":")).encode()
-    tag = keys.mac(mac_parts(header_json, body))
-    return _splice(body, [_chunk(META_CHUNK, tag + header_json)], [])
+    covered = [
+        header_json,
+        *own(slice(0, idat)),
+        *(memoryview(c)[4:-4] for c in before),
+        *own(slice(idat, iend)),
+        *(memoryview(c)[4:-4] for c in after),
+        *own(slice(iend, iend + 1)),
+    ]
+    meta = _chunk(META_CHUNK, keys.mac(covered) + header_json)
+    at_idat, at_iend = chunks[idat][1] - 8, chunks[iend][1] - 8
+    return [
+        view[:at_idat],
+        *before,
+        meta,
+        view[at_idat:at_iend],
+        *after,
+        view[at_iend:],
+    ]
 
 
 def encode(value: ImageValue, *, address: str, keys: Keys) -> bytes:
-    """Write the exact PNG for a value.
+    """``encode_parts`` joined: the exact PNG's bytes."""
+    return b"".join(encode_parts(value, address=address, keys=keys))
+
+
+def encode_parts(value: ImageValue, *, address: str, keys: Keys) -> Parts:
+    """Write the exact PNG for a value, as parts (no copy of the encoded pixels).
 
     Exact for every value ``conversions.check_value`` accepts: pixels, PIL mode or
     numpy dtype and shape, palette, and ``info`` metadata (also written as standard
@@ -218,7 +248,7 @@ def encode(value: ImageValue, *, address: str, keys: Keys) -> bytes:
             the caller.
         keys: the server's keys; the file's MAC is made with them.
     Returns:
-        the PNG file's bytes.
+        the PNG file, as the parts it is written from.
     """
     native = is_png_native(value)
     header: dict[str, Any] = {
@@ -242,7 +272,7 @@ def encode(value: ImageValue, *, address: str, keys: Keys) -> bytes:
         and value.ndim == 3
         and value.shape[2] in (3, 4)
     ):
-        return _seal(fast_png.encode_array(value), header, keys)
+        return _seal(fast_png.encode_array(value), header, keys, [], [])
     display = display_image(value)  # no copy for native PIL values
     if display.mode in ("RGB", "RGBA") and fast_png.available():
         png = fast_png.encode(display)
@@ -255,4 +285,4 @@ def encode(value: ImageValue, *, address: str, keys: Keys) -> bytes:
         png = buf.getvalue()
         extra = []
     after = [] if native else [_chunk(RAW_CHUNK, zlib.compress(_raw_bytes(value), 1))]
-    return _seal(_splice(png, extra, after), header, keys)
+    return _seal(png, header, keys, list(extra), list(after))

@@ -142,7 +142,8 @@ def inspect(data: bytes, keys: Keys) -> Inspected:
         limits.check_png_chunks(data)
     im = _open_lazily(data)
     try:
-        limits.check_info(im.info)
+        applist = getattr(im, "applist", [])  # JPEG segments
+        limits.check_info(im.info, [body for kind, body in applist if kind == "COM"])
     except LimitError:
         im.close()
         raise

@@ -313,8 +313,8 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
     # the copy, the encoded bytes and a display image or raw chunk are in flight
     with work_budget().hold(2 * conversions.nbytes(value)):
         own = _owned(value)
-        data = container.encode(own, address=address, keys=store.keys)
-        store.write(exact, data)
+        parts = container.encode_parts(own, address=address, keys=store.keys)
+        store.write(exact, parts)
         if codec.name != "png":
             shown = display.encode_display(
                 container.display_image(own),
@@ -322,7 +322,8 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
                 display.token(address, store.keys),
             )
             store.write(target, shown)
-            store.share_exact(address, data)
+            if store.shared is not None:
+                store.share_exact(address, b"".join(parts))
     held = store.remember(address, own, borrowed=borrowed, digest=digest)
     store.identities.note(value, address, held.digest)
     store.note_path(target, address)
