@@ -6,14 +6,16 @@ No timing assertions: machines are noisy, so ratios are only ever printed.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import PIL.Image
 import pytest
 
-from gradio_lossless import bench_report
+from gradio_lossless import bench_images, bench_report
 from gradio_lossless.bench_contenders import CONTENDERS
 from gradio_lossless.bench_gallery import GalleryResult
 from gradio_lossless.bench_hops import HopResult
@@ -357,3 +359,52 @@ def test_photo_is_deterministic_and_distinct() -> None:
     variants = [photo((40, 30), variant=v).tobytes() for v in range(4)]
     assert len(set(variants)) == 4
     assert 10 < a.std() < 120  # a photo, not a flat field or pure noise
+
+
+def test_tiled_photo_is_deterministic_and_distinct() -> None:
+    a = photo((700, 400), variant=0, kind="tiled")
+    assert a.shape == (400, 700, 3)
+    assert a.dtype == np.uint8
+    assert np.array_equal(a, photo((700, 400), variant=0, kind="tiled"))
+    variants = [photo((700, 400), variant=v, kind="tiled") for v in range(4)]
+    assert len({v.tobytes() for v in variants}) == 4
+    # not just different noise: the layouts differ
+    assert np.abs(variants[0].astype(int) - variants[1]).mean() > 20
+    assert not np.array_equal(a, photo((700, 400), variant=0, kind="resized"))
+    assert 10 < a.std() < 120
+    with pytest.raises(ValueError, match="unknown content kind 'upscaled'"):
+        photo((8, 8), kind="upscaled")  # type: ignore[arg-type]
+
+
+def _packed(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    rgb = array.reshape(-1, 3).astype(np.int32)
+    return np.asarray((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2])
+
+
+def test_tiled_photo_is_at_native_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the noise, every pixel is a bundled photo's pixel: nothing is
+    interpolated, as resizing would."""
+    monkeypatch.setattr(bench_images, "NOISE_SIGMA", 0.0)
+    sources = np.concatenate(
+        [
+            _packed(bench_images._source_array(name))
+            for name in bench_images._TILE_SOURCES
+        ]
+    )
+    tiled = photo((1000, 700), variant=3, kind="tiled")
+    assert np.isin(_packed(tiled), sources).all()
+    resized = photo((1000, 700), variant=3, kind="resized")
+    assert not np.isin(_packed(resized), sources).all()
+
+
+def _png_bytes_per_pixel(array: np.ndarray[Any, Any]) -> float:
+    buffer = io.BytesIO()
+    PIL.Image.fromarray(array).save(buffer, format="PNG", compress_level=1)
+    return len(buffer.getvalue()) / (array.shape[0] * array.shape[1])
+
+
+def test_tiled_photo_compresses_worse_than_resized() -> None:
+    size = (1280, 720)
+    resized = _png_bytes_per_pixel(photo(size, kind="resized"))
+    tiled = _png_bytes_per_pixel(photo(size, kind="tiled"))
+    assert tiled > 1.1 * resized
