@@ -164,6 +164,7 @@ def test_table_printed(
     assert "Targets" in out
     assert "pass-through hop (resized)" in out
     assert "pass-through hop (tiled)" in out
+    assert "≥ 40× faster, bit-exact" in out
     assert "Gallery postprocess" not in out  # --gallery-count 0 skips it
 
 
@@ -423,6 +424,22 @@ def test_evaluate_targets(
     assert targets["tiled", "gallery-first"].note == (
         "needs --gallery-count 16 --gallery-size 3840x2160"
     )
+
+
+def test_pass_through_target_is_40x() -> None:
+    specs = {t.name: t.min_ratio for t in bench_targets.TARGETS}
+    assert specs == {
+        "image-pass-through": 40.0,
+        "image-modified": 3.0,
+        "gallery-first": 4.0,
+        "gallery-unchanged": 20.0,
+    }
+    hops = [_hop("stock-webp", 1.0, False), _hop("lossless", 39.0, True)]
+    hops = [dataclasses.replace(h, hop="pass-through") for h in hops]
+    (result,) = [
+        t for t in evaluate_targets(hops, [], ["tiled"]) if t.status != "not measured"
+    ]
+    assert (result.name, result.status) == ("image-pass-through", "fail")
 
 
 def test_format_ratio() -> None:
