@@ -6,22 +6,26 @@ No timing assertions: machines are noisy, so ratios are only ever printed.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import PIL.Image
 import pytest
 
-from gradio_lossless import bench_report
+from gradio_lossless import bench_images, bench_targets
 from gradio_lossless.bench_contenders import CONTENDERS
 from gradio_lossless.bench_gallery import GalleryResult
 from gradio_lossless.bench_hops import HopResult
 from gradio_lossless.bench_images import format_size, parse_size, photo
-from gradio_lossless.bench_report import TargetResult, evaluate_targets, format_ratio
+from gradio_lossless.bench_report import format_ratio
+from gradio_lossless.bench_targets import TargetResult, evaluate_targets
 from gradio_lossless.cli import main
 
 QUICK_SIZES = ["64x64", "160x90"]
+KINDS = ["resized", "tiled"]
 
 
 @pytest.fixture(scope="module")
@@ -48,27 +52,51 @@ def test_json_structure(quick: dict[str, Any]) -> None:
     }
     assert quick["options"]["sizes"] == QUICK_SIZES
     assert quick["options"]["type"] == "numpy"
+    assert quick["options"]["content"] == KINDS  # both kinds by default
     keys = [c.key for c in CONTENDERS]
-    assert [(r["size"], r["hop"], r["contender"]) for r in quick["hops"]] == [
-        (size, hop, key)
+    hop_cells = [
+        (r["content"], r["size"], r["hop"], r["contender"]) for r in quick["hops"]
+    ]
+    assert hop_cells == [
+        (kind, size, hop, key)
+        for kind in KINDS
         for size in QUICK_SIZES
         for hop in ("pass-through", "modified")
         for key in keys
     ]
-    assert [(r["phase"], r["contender"]) for r in quick["gallery"]] == [
-        (phase, key) for phase in ("first", "unchanged") for key in keys
+    gallery_cells = [
+        (r["content"], r["phase"], r["contender"]) for r in quick["gallery"]
+    ]
+    assert gallery_cells == [
+        (kind, phase, key)
+        for kind in KINDS
+        for phase in ("first", "unchanged")
+        for key in keys
     ]
     for row in quick["hops"]:
         assert set(row) == _field_names(HopResult)
     for row in quick["gallery"]:
         assert set(row) == _field_names(GalleryResult)
         assert (row["size"], row["count"]) == ("160x90", 3)
-    assert [t["name"] for t in quick["targets"]] == [
-        t.name for t in bench_report.TARGETS
+    assert [(t["content"], t["name"]) for t in quick["targets"]] == [
+        (kind, t.name) for kind in KINDS for t in bench_targets.TARGETS
     ]
     for target in quick["targets"]:
         assert set(target) == _field_names(TargetResult)
         assert target["status"] == "not measured"  # defined on 3840x2160 only
+        assert target["description"].endswith(f" ({target['content']})")
+
+
+def test_content_kinds_have_different_pixels(quick: dict[str, Any]) -> None:
+    """Same size, same contender, different content: the served bytes differ."""
+    served = {
+        (r["content"], r["size"], r["hop"]): r["bytes_served"]
+        for r in quick["hops"]
+        if r["contender"] == "stock-png"
+    }
+    for size in QUICK_SIZES:
+        for hop in ("pass-through", "modified"):
+            assert served["resized", size, hop] != served["tiled", size, hop]
 
 
 def _rows(quick: dict[str, Any], contender: str) -> list[dict[str, Any]]:
@@ -128,16 +156,56 @@ def test_table_printed(
         == 0
     )
     out = capsys.readouterr().out
-    assert "Image hops" in out
+    assert "Image hops, resized content" in out
+    assert "Image hops, tiled content" in out
+    assert out.index("Image hops, resized content") < out.index("tiled content")
     assert "gr.Image(format='webp')" in out
     assert "baseline" in out
     assert "Targets" in out
+    assert "pass-through hop (resized)" in out
+    assert "pass-through hop (tiled)" in out
+    assert "≥ 40× faster, bit-exact" in out
     assert "Gallery postprocess" not in out  # --gallery-count 0 skips it
+
+
+def test_content_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "tiled.json"
+    argv = ["bench", "--content", "tiled", "--sizes", "32x24", "--repeats", "1"]
+    argv += ["--gallery-count", "1", "--gallery-size", "24x16"]
+    argv += ["--gallery-repeats", "1", "--json", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "Image hops, tiled content" in printed
+    assert "Gallery postprocess, tiled content (1 images of 24x16" in printed
+    assert "resized" not in printed
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["options"]["content"] == ["tiled"]
+    rows = data["hops"] + data["gallery"]
+    assert len(data["hops"]) == 2 * len(CONTENDERS)
+    assert len(data["gallery"]) == 2 * len(CONTENDERS)
+    assert {r["content"] for r in rows} == {"tiled"}
+    assert [t["content"] for t in data["targets"]] == ["tiled"] * len(
+        bench_targets.TARGETS
+    )
+
+
+def test_content_option_keeps_order_and_drops_repeats(tmp_path: Path) -> None:
+    out = tmp_path / "order.json"
+    argv = ["bench", "--content", "tiled, resized,tiled", "--sizes", "16x16"]
+    argv += ["--repeats", "1", "--gallery-count", "0", "--json", str(out)]
+    assert main(argv) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["options"]["content"] == ["tiled", "resized"]
+    kinds = [r["content"] for r in data["hops"]]
+    assert kinds == ["tiled"] * (len(kinds) // 2) + ["resized"] * (len(kinds) // 2)
+    assert data["targets"][0]["description"].endswith("(tiled)")
+    assert data["targets"][-1]["description"].endswith("(resized)")
 
 
 def test_pil_type(tmp_path: Path) -> None:
     out = tmp_path / "pil.json"
     argv = ["bench", "--type", "pil", "--sizes", "48x32", "--repeats", "1"]
+    argv += ["--content", "tiled"]  # the quick run covers both kinds with numpy
     argv += [
         "--gallery-count",
         "2",
@@ -149,9 +217,10 @@ def test_pil_type(tmp_path: Path) -> None:
     assert main([*argv, "--json", str(out)]) == 0
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["options"]["type"] == "pil"
-    by_key = {(r["hop"], r["contender"]): r for r in data["hops"]}
-    assert by_key["pass-through", "stock-webp"]["bit_exact"] is False
-    assert by_key["modified", "stock-png"]["bit_exact"] is True
+    by_key = {(r["content"], r["hop"], r["contender"]): r for r in data["hops"]}
+    assert len(by_key) == len(data["hops"])
+    assert by_key["tiled", "pass-through", "stock-webp"]["bit_exact"] is False
+    assert by_key["tiled", "modified", "stock-png"]["bit_exact"] is True
     for row in data["hops"] + data["gallery"]:
         if row["contender"] == "lossless" and row["available"]:
             assert row["bit_exact"] is True, row
@@ -168,6 +237,11 @@ def test_pil_type(tmp_path: Path) -> None:
         (["--gallery-count", "-1"], "must be at least 0, got -1"),
         (["--gallery-size", "big"], "invalid size 'big'"),
         (["--type", "filepath"], "invalid choice: 'filepath'"),
+        (
+            ["--content", "resized,upscaled"],
+            "invalid content kind 'upscaled'; choose from resized,tiled",
+        ),
+        (["--content", " , "], "invalid content ' , '"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
     ],
 )
@@ -238,7 +312,7 @@ def test_component_error_is_reported_and_others_still_run(
     captured = capsys.readouterr()
     assert "error" in captured.out
     assert captured.err.endswith(
-        "gradio-lossless bench: 4 measurements failed because a component raised "
+        "gradio-lossless bench: 8 measurements failed because a component raised "
         "(rerun with --verbose for the traceback)\n"
     )
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -251,20 +325,31 @@ def test_component_error_is_reported_and_others_still_run(
             assert row["available"] is True
             assert row["error"] is None
     assert data["hops"][2]["error"] == (
-        "gradio_lossless.Image() failed on a 16x16 pass-through hop: ValueError: boom"
+        "gradio_lossless.Image() failed on a resized 16x16 pass-through hop: "
+        "ValueError: boom"
+    )
+    assert data["hops"][-1]["error"] == (
+        "gradio_lossless.Image() failed on a tiled 16x16 modified hop: ValueError: boom"
+    )
+    assert data["gallery"][-1]["error"] == (
+        "gradio_lossless.Gallery() failed on 1 tiled images (first postprocess): "
+        "ValueError: boom"
     )
 
 
 @pytest.mark.usefixtures("broken_lossless")
 def test_component_error_with_verbose_raises() -> None:
-    with pytest.raises(RuntimeError, match=r"Image\(\) failed on a 16x16 pass-through"):
+    with pytest.raises(
+        RuntimeError, match=r"Image\(\) failed on a resized 16x16 pass-through"
+    ):
         main(["--verbose", "bench", *TINY])
 
 
 def _target(status: str) -> TargetResult:
     return TargetResult(
         name="image-modified",
-        description="Image 3840x2160 RGB, modified hop",
+        content="tiled",
+        description="Image 3840x2160 RGB, modified hop (tiled)",
         min_ratio=3.0,
         source="issue 3, item 5",
         status=status,  # type: ignore[arg-type]
@@ -283,13 +368,14 @@ def test_check_exit_code(
     monkeypatch.setattr(
         gradio_lossless.bench,
         "evaluate_targets",
-        lambda hops, gallery: (_target(status),),
+        lambda hops, gallery, contents: (_target(status),),
     )
     argv = ["bench", "--sizes", "16x16", "--repeats", "1", "--gallery-count", "0"]
+    argv += ["--content", "tiled"]
     assert main([*argv, "--check"]) == code
     err = capsys.readouterr().err
     if code:
-        assert f"targets not met: image-modified ({status})" in err
+        assert f"targets not met: image-modified on tiled ({status})" in err
     assert main(argv) == 0  # without --check, targets are only reported
 
 
@@ -297,6 +383,7 @@ def _hop(
     contender: str, ratio: float | None, exact: bool, available: bool = True
 ) -> HopResult:
     return HopResult(
+        content="tiled",
         size="3840x2160",
         hop="modified",
         contender=contender,
@@ -323,13 +410,36 @@ def test_evaluate_targets(
     ratio: float | None, exact: bool, available: bool, status: str
 ) -> None:
     hops = [_hop("stock-webp", 1.0, False), _hop("lossless", ratio, exact, available)]
-    targets = {t.name: t for t in evaluate_targets(hops, [])}
-    assert targets["image-modified"].status == status
-    assert targets["image-modified"].ratio == ratio
-    assert targets["image-pass-through"].status == "not measured"
-    assert targets["gallery-first"].note == (
+    results = evaluate_targets(hops, [], ["resized", "tiled"])
+    assert len(results) == 2 * len(bench_targets.TARGETS)
+    targets = {(t.content, t.name): t for t in results}
+    tiled = targets["tiled", "image-modified"]
+    assert tiled.status == status
+    assert tiled.ratio == ratio
+    assert tiled.description == "Image 3840x2160 RGB, modified hop (tiled)"
+    # the rows are tiled: the resized target is not measured, not judged on them
+    assert targets["resized", "image-modified"].status == "not measured"
+    assert targets["resized", "image-modified"].ratio is None
+    assert targets["tiled", "image-pass-through"].status == "not measured"
+    assert targets["tiled", "gallery-first"].note == (
         "needs --gallery-count 16 --gallery-size 3840x2160"
     )
+
+
+def test_pass_through_target_is_40x() -> None:
+    specs = {t.name: t.min_ratio for t in bench_targets.TARGETS}
+    assert specs == {
+        "image-pass-through": 40.0,
+        "image-modified": 3.0,
+        "gallery-first": 4.0,
+        "gallery-unchanged": 20.0,
+    }
+    hops = [_hop("stock-webp", 1.0, False), _hop("lossless", 39.0, True)]
+    hops = [dataclasses.replace(h, hop="pass-through") for h in hops]
+    (result,) = [
+        t for t in evaluate_targets(hops, [], ["tiled"]) if t.status != "not measured"
+    ]
+    assert (result.name, result.status) == ("image-pass-through", "fail")
 
 
 def test_format_ratio() -> None:
@@ -357,3 +467,52 @@ def test_photo_is_deterministic_and_distinct() -> None:
     variants = [photo((40, 30), variant=v).tobytes() for v in range(4)]
     assert len(set(variants)) == 4
     assert 10 < a.std() < 120  # a photo, not a flat field or pure noise
+
+
+def test_tiled_photo_is_deterministic_and_distinct() -> None:
+    a = photo((700, 400), variant=0, kind="tiled")
+    assert a.shape == (400, 700, 3)
+    assert a.dtype == np.uint8
+    assert np.array_equal(a, photo((700, 400), variant=0, kind="tiled"))
+    variants = [photo((700, 400), variant=v, kind="tiled") for v in range(4)]
+    assert len({v.tobytes() for v in variants}) == 4
+    # not just different noise: the layouts differ
+    assert np.abs(variants[0].astype(int) - variants[1]).mean() > 20
+    assert not np.array_equal(a, photo((700, 400), variant=0, kind="resized"))
+    assert 10 < a.std() < 120
+    with pytest.raises(ValueError, match="unknown content kind 'upscaled'"):
+        photo((8, 8), kind="upscaled")  # type: ignore[arg-type]
+
+
+def _packed(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    rgb = array.reshape(-1, 3).astype(np.int32)
+    return np.asarray((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2])
+
+
+def test_tiled_photo_is_at_native_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the noise, every pixel is a bundled photo's pixel: nothing is
+    interpolated, as resizing would."""
+    monkeypatch.setattr(bench_images, "NOISE_SIGMA", 0.0)
+    sources = np.concatenate(
+        [
+            _packed(bench_images._source_array(name))
+            for name in bench_images._TILE_SOURCES
+        ]
+    )
+    tiled = photo((1000, 700), variant=3, kind="tiled")
+    assert np.isin(_packed(tiled), sources).all()
+    resized = photo((1000, 700), variant=3, kind="resized")
+    assert not np.isin(_packed(resized), sources).all()
+
+
+def _png_bytes_per_pixel(array: np.ndarray[Any, Any]) -> float:
+    buffer = io.BytesIO()
+    PIL.Image.fromarray(array).save(buffer, format="PNG", compress_level=1)
+    return len(buffer.getvalue()) / (array.shape[0] * array.shape[1])
+
+
+def test_tiled_photo_compresses_worse_than_resized() -> None:
+    size = (1280, 720)
+    resized = _png_bytes_per_pixel(photo(size, kind="resized"))
+    tiled = _png_bytes_per_pixel(photo(size, kind="tiled"))
+    assert tiled > 1.1 * resized

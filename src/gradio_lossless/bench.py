@@ -1,6 +1,8 @@
 """``gradio-lossless bench``: gradio_lossless vs stock gr.Image / gr.Gallery, one run.
 
-Measures, in the same process on the same deterministic photo-like pixels:
+Measures, in the same process on the same deterministic photo-like pixels, for
+each kind of content asked for with ``--content`` (``resized``: an upscaled photo;
+``tiled``: photos at their native scale, side by side; see ``bench_images``):
 
 * image hops: server time per hop (``preprocess`` + ``postprocess``), bytes served
   and bit-exactness, for stock ``gr.Image(format="webp")``, stock
@@ -9,15 +11,17 @@ Measures, in the same process on the same deterministic photo-like pixels:
 * a gallery: ``postprocess`` of N distinct images and an unchanged re-postprocess
   of the same list, for the matching Gallery components;
 
-then prints the ratios against stock webp next to the issues' targets. Exit
+then prints the ratios against stock webp next to the issues' targets, each
+target judged on every content kind measured. Exit
 codes: 0 done (targets are only reported), 1 with ``--check`` when a target fails
 or could not run, 2 on a usage error or when a component raised (its rows say so;
 the other contenders are still measured, unless ``--verbose`` asks for the
 traceback).
 
 Images come from ``bench_images``, the contenders from ``bench_contenders``, the
-measurements from ``bench_hops`` and ``bench_gallery``, tables, targets and JSON
-from ``bench_report``; this module only parses options and wires them up.
+measurements from ``bench_hops`` and ``bench_gallery``, the targets from
+``bench_targets``, tables and JSON from ``bench_report``; this module only parses
+options and wires them up.
 """
 
 from __future__ import annotations
@@ -36,24 +40,28 @@ from rich.console import Console
 
 from gradio_lossless.bench_gallery import GalleryResult, measure_gallery
 from gradio_lossless.bench_hops import HopResult, measure_hops
-from gradio_lossless.bench_images import Size, format_size, parse_size
-from gradio_lossless.bench_report import (
-    BenchReport,
-    evaluate_targets,
-    print_report,
-    write_json,
+from gradio_lossless.bench_images import (
+    CONTENT_KINDS,
+    ContentKind,
+    Size,
+    format_size,
+    parse_size,
 )
+from gradio_lossless.bench_report import BenchReport, print_report, write_json
+from gradio_lossless.bench_targets import evaluate_targets
 
 __all__ = ["configure", "run"]
 
 DEFAULT_SIZES = "512x512,1920x1080,3840x2160"
+DEFAULT_CONTENT = ",".join(CONTENT_KINDS)
 DEFAULT_REPEATS = 5
 DEFAULT_GALLERY_COUNT = 16
 DEFAULT_GALLERY_SIZE = "3840x2160"
 DEFAULT_GALLERY_REPEATS = 3
 
 # --quick: a few seconds, for tests and smoke checks; the targets are then
-# "not measured" because they are defined on 3840x2160.
+# "not measured" because they are defined on 3840x2160. Both content kinds are
+# still measured (at these sizes they cost little).
 QUICK = {
     "sizes": "64x64,160x90",
     "repeats": 2,
@@ -79,6 +87,26 @@ def _sizes(text: str) -> list[Size]:
             f"invalid sizes {text!r}; expected e.g. {DEFAULT_SIZES}"
         )
     return sizes
+
+
+def _contents(text: str) -> list[ContentKind]:
+    kinds: list[ContentKind] = []
+    for part in text.split(","):
+        name = part.strip()
+        if not name:
+            continue
+        kind = next((k for k in CONTENT_KINDS if k == name), None)
+        if kind is None:
+            raise argparse.ArgumentTypeError(
+                f"invalid content kind {name!r}; choose from {DEFAULT_CONTENT}"
+            )
+        if kind not in kinds:
+            kinds.append(kind)
+    if not kinds:
+        raise argparse.ArgumentTypeError(
+            f"invalid content {text!r}; expected e.g. {DEFAULT_CONTENT}"
+        )
+    return kinds
 
 
 def _size(text: str) -> Size:
@@ -112,6 +140,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=_sizes,
         metavar="WxH[,WxH...]",
         help=f"image-hop sizes (default {DEFAULT_SIZES})",
+    )
+    parser.add_argument(
+        "--content",
+        type=_contents,
+        default=list(CONTENT_KINDS),
+        metavar="KIND[,KIND...]",
+        help="kinds of test image, each measured and reported separately: "
+        "resized (an upscaled photo), tiled (photos at native scale) "
+        f"(default {DEFAULT_CONTENT})",
     )
     parser.add_argument(
         "--type",
@@ -230,6 +267,7 @@ def run(args: argparse.Namespace) -> int:
     sizes: list[Size] = options["sizes"]  # type: ignore[assignment]
     gallery_size: Size = options["gallery_size"]  # type: ignore[assignment]
     gallery_count: int = options["gallery_count"]  # type: ignore[assignment]
+    contents: list[ContentKind] = args.content
     if args.json is not None and not args.json.resolve().parent.is_dir():
         print(
             f"gradio-lossless bench: cannot write --json {str(args.json)!r}: "
@@ -253,18 +291,22 @@ def run(args: argparse.Namespace) -> int:
     old_temp = os.environ.get("GRADIO_TEMP_DIR")
     os.environ["GRADIO_TEMP_DIR"] = str(workdir)  # before gradio is first imported
     try:
-        hops: list[HopResult] = measure_hops(
-            sizes,
-            type=args.type,
-            repeats=options["repeats"],  # type: ignore[arg-type]
-            workdir=workdir,
-            strict=strict,
-            progress=progress,
-        )
+        hops: list[HopResult] = []
+        for content in contents:
+            hops += measure_hops(
+                sizes,
+                content=content,
+                type=args.type,
+                repeats=options["repeats"],  # type: ignore[arg-type]
+                workdir=workdir,
+                strict=strict,
+                progress=progress,
+            )
         gallery: list[GalleryResult] = []
-        if gallery_count:
-            gallery = measure_gallery(
+        for content in contents if gallery_count else []:
+            gallery += measure_gallery(
                 gallery_size,
+                content=content,
                 count=gallery_count,
                 type=args.type,
                 repeats=options["gallery_repeats"],  # type: ignore[arg-type]
@@ -284,6 +326,7 @@ def run(args: argparse.Namespace) -> int:
         versions=versions,
         machine=_machine(load_start),
         options={
+            "content": list(contents),
             "sizes": [format_size(s) for s in sizes],
             "type": args.type,
             "repeats": options["repeats"],
@@ -294,7 +337,7 @@ def run(args: argparse.Namespace) -> int:
         },
         hops=tuple(hops),
         gallery=tuple(gallery),
-        targets=evaluate_targets(hops, gallery),
+        targets=evaluate_targets(hops, gallery, contents),
         elapsed_s=round(time.perf_counter() - started, 2),
     )
     print_report(report, out)
@@ -313,7 +356,7 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         bad = [t for t in report.targets if t.status in ("fail", "skipped")]
         if bad:
-            names = ", ".join(f"{t.name} ({t.status})" for t in bad)
+            names = ", ".join(f"{t.name} on {t.content} ({t.status})" for t in bad)
             print(f"gradio-lossless bench: targets not met: {names}", file=sys.stderr)
             return 1
     return 0

@@ -40,7 +40,7 @@ from gradio_lossless.bench_contenders import (
     warning_texts,
     with_ratios,
 )
-from gradio_lossless.bench_images import Size, format_size, photo
+from gradio_lossless.bench_images import ContentKind, Size, format_size, photo
 
 __all__ = ["GALLERY_PHASES", "GalleryPhase", "GalleryResult", "measure_gallery"]
 
@@ -66,8 +66,10 @@ class GalleryResult:
     every item exactly; ``max_abs_diff`` is the largest per-pixel difference, in
     8-bit levels. ``vs_stock_webp`` is stock webp's median divided by this one's.
     ``error`` is set, and ``available`` False, when the component raised.
+    ``content`` is the kind of test image (``resized`` or ``tiled``).
     """
 
+    content: str
     phase: GalleryPhase
     contender: str
     label: str
@@ -147,8 +149,11 @@ class _GalleryRun:
     """One contender's gallery measurements; calls are interleaved across
     contenders so that load changes on a busy machine hit all of them."""
 
-    def __init__(self, label: str, build: ComponentFactory, workdir: Path) -> None:
+    def __init__(
+        self, label: str, build: ComponentFactory, workdir: Path, content: str
+    ) -> None:
         self.label = label
+        self._content = content
         self._build = build
         self._workdir = workdir
         self._cache = contextlib.ExitStack()  # the current repetition's cache folder
@@ -196,7 +201,8 @@ class _GalleryRun:
             self._postprocess(phase, images, check=check)
         except Exception as exc:
             self.error = (
-                f"{self.label} failed on {len(images)} images ({phase} postprocess): "
+                f"{self.label} failed on {len(images)} {self._content} images "
+                f"({phase} postprocess): "
                 f"{exc.__class__.__name__}: {exc}"
             )
             if strict:
@@ -221,6 +227,7 @@ class _GalleryRun:
 def measure_gallery(
     size: Size,
     *,
+    content: ContentKind,
     count: int,
     type: BenchType,
     repeats: int,
@@ -235,6 +242,7 @@ def measure_gallery(
 
     Parameters:
         size: (width, height) of every item.
+        content: which kind of test image (see ``bench_images.photo``).
         count: number of distinct items (at least 1).
         type: the components' ``type``, which decides what the check compares.
         repeats: timed postprocess calls per phase (at least 1).
@@ -247,22 +255,24 @@ def measure_gallery(
     Raises:
         RuntimeError: with ``strict``, a component raised; the message names which.
     """
-    base = [photo(size, variant=_VARIANT_BASE + i) for i in range(count)]
+    base = [photo(size, variant=_VARIANT_BASE + i, kind=content) for i in range(count)]
     where = format_size(size)
     notes: dict[str, str | None] = {}
     runs: dict[str, _GalleryRun] = {}
     for contender in CONTENDERS:
         build, notes[contender.key] = factory("gallery", contender, type=type)
         if build is not None:
-            folder = workdir / f"gallery-{contender.key}"
-            runs[contender.key] = _GalleryRun(contender.gallery_label, build, folder)
+            folder = workdir / f"gallery-{contender.key}-{content}"
+            runs[contender.key] = _GalleryRun(
+                contender.gallery_label, build, folder, content
+            )
     order = list(runs.values())
     with contextlib.ExitStack() as stack:
         for run in order:
             stack.callback(run.close)
         images = list(base)
         for phase in GALLERY_PHASES:
-            progress(f"gallery of {count} x {where}: {phase} postprocess")
+            progress(f"{content} gallery of {count} x {where}: {phase} postprocess")
             for r in range(repeats):
                 if phase == "first":
                     # New pixels every repetition, so no store already holds them.
@@ -277,6 +287,7 @@ def measure_gallery(
                 ok = measured is not None and measured.error is None
                 row.append(
                     GalleryResult(
+                        content=content,
                         phase=phase,
                         contender=contender.key,
                         label=contender.gallery_label,

@@ -39,7 +39,7 @@ from gradio_lossless.bench_contenders import (
     warning_texts,
     with_ratios,
 )
-from gradio_lossless.bench_images import Size, format_size, photo
+from gradio_lossless.bench_images import ContentKind, Size, format_size, photo
 
 __all__ = ["HOP_KINDS", "HopKind", "HopResult", "measure_hops"]
 
@@ -49,7 +49,7 @@ HOP_KINDS: tuple[HopKind, ...] = ("pass-through", "modified")
 
 @dataclass(frozen=True)
 class HopResult:
-    """One (size, hop kind, contender) cell of the image-hop benchmark.
+    """One (content, size, hop kind, contender) cell of the image-hop benchmark.
 
     Times are medians over the timed hops, in milliseconds. ``bit_exact`` is True
     when every hop (warm-up included) handed the function exactly the value the
@@ -61,9 +61,11 @@ class HopResult:
     decoded by plain Pillow, holds exactly the last returned value (what an API
     client or another server process gets). ``vs_stock_webp`` is stock webp's median
     divided by this one's (above 1 means faster). ``error`` is set, and
-    ``available`` False, when the component raised during the chain.
+    ``available`` False, when the component raised during the chain. ``content``
+    is the kind of test image (``resized`` or ``tiled``, see ``bench_images``).
     """
 
+    content: str
     size: str
     hop: HopKind
     contender: str
@@ -200,6 +202,7 @@ def _run_case(
 def measure_hops(
     sizes: Sequence[Size],
     *,
+    content: ContentKind,
     type: BenchType,
     repeats: int,
     workdir: Path,
@@ -212,6 +215,7 @@ def measure_hops(
 
     Parameters:
         sizes: (width, height) of the photo-like RGB test images.
+        content: which kind of test image (see ``bench_images.photo``).
         type: the components' ``type`` (``"numpy"`` or ``"pil"``).
         repeats: timed hops per chain, after one untimed warm-up hop.
         workdir: scratch folder; each chain gets its own cache subfolder, removed
@@ -227,17 +231,18 @@ def measure_hops(
     """
     results: list[HopResult] = []
     for size in sizes:
-        array = photo(size, variant=0)
+        array = photo(size, variant=0, kind=content)
         initial: object = PIL.Image.fromarray(array) if type == "pil" else array
         where = format_size(size)
         for hop in HOP_KINDS:
-            progress(f"{where} {hop} hops")
+            progress(f"{content} {where} {hop} hops")
             rows: dict[str, HopResult] = {}
             chains: dict[str, _Chain] = {}
             with contextlib.ExitStack() as stack:
                 for contender in CONTENDERS:
                     label = contender.image_label
                     rows[contender.key] = HopResult(
+                        content=content,
                         size=where,
                         hop=hop,
                         contender=contender.key,
@@ -249,7 +254,7 @@ def measure_hops(
                     if build is None:
                         rows[contender.key] = replace(rows[contender.key], note=note)
                         continue
-                    folder = workdir / f"image-{contender.key}-{where}-{hop}"
+                    folder = workdir / f"image-{contender.key}-{content}-{where}-{hop}"
                     stack.enter_context(cache_dir(folder))
                     try:
                         chains[contender.key] = _Chain(
@@ -257,7 +262,7 @@ def measure_hops(
                         )
                     except Exception as exc:
                         error = _failure(
-                            label, f"{where} {hop} (first postprocess)", exc
+                            label, f"{content} {where} {hop} (first postprocess)", exc
                         )
                         if strict:
                             raise RuntimeError(error) from exc
@@ -265,7 +270,7 @@ def measure_hops(
                 errors = _run_case(
                     list(chains.values()),
                     repeats=repeats,
-                    where=f"a {where} {hop} hop",
+                    where=f"a {content} {where} {hop} hop",
                     strict=strict,
                 )
                 for key, chain in chains.items():

@@ -1,28 +1,55 @@
 """Deterministic photo-like test images for ``gradio-lossless bench``.
 
-Images are made from scikit-image's bundled samples (``astronaut``, 512x512, and
-``chelsea``, 451x300), center-cropped to the requested aspect ratio, resized with
-Pillow's bicubic filter and given a little Gaussian noise so that codecs see
-sensor-like texture instead of the flat gradients of an upscale. Nothing is
-downloaded, and the same arguments always give the same pixels.
+Two kinds of content, both from photos bundled with scikit-image (nothing is
+downloaded) and both given a little Gaussian noise (sigma 2 levels) so that codecs
+see sensor-like texture:
+
+* ``resized``: ``astronaut`` (512x512) or ``chelsea`` (451x300), center-cropped
+  to the requested aspect ratio and resized with Pillow's bicubic filter. At
+  large sizes this is an upscale, whose smooth gradients compress well.
+* ``tiled``: six bundled photos (``astronaut``, ``chelsea``, ``coffee``,
+  ``rocket``, and the greyscale ``camera`` and ``coins`` as RGB) at their native
+  scale, laid side by side in strips 300 pixels high to fill the requested size.
+  Nothing is scaled, so every pixel keeps a real photo's detail; this is the
+  harder content for a lossless codec.
+
+The same arguments always give the same pixels.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
+from typing import Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import PIL.Image
 
-__all__ = ["NOISE_SIGMA", "Size", "format_size", "parse_size", "photo"]
+__all__ = [
+    "CONTENT_KINDS",
+    "NOISE_SIGMA",
+    "ContentKind",
+    "Size",
+    "format_size",
+    "parse_size",
+    "photo",
+]
 
 Size = tuple[int, int]
 """(width, height) in pixels, the order Pillow and the command line use."""
 
+ContentKind: TypeAlias = Literal["resized", "tiled"]
+CONTENT_KINDS: tuple[ContentKind, ...] = ("resized", "tiled")
+"""Every kind of content :func:`photo` makes, in the order the bench reports them."""
+
 NOISE_SIGMA = 2.0
 """Standard deviation of the added noise, in 8-bit levels."""
+
+# The photos the tiled kind is made of, all bundled with scikit-image.
+_TILE_SOURCES = ("astronaut", "chelsea", "coffee", "rocket", "camera", "coins")
+_STRIP_HEIGHT = 300  # the shortest source (chelsea) is 300 pixels high
 
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*$")
 _MAX_SIDE = 16384
@@ -57,14 +84,29 @@ def format_size(size: Size) -> str:
     return f"{size[0]}x{size[1]}"
 
 
-def _source(name: str) -> PIL.Image.Image:
+@functools.cache
+def _source_array(name: str) -> npt.NDArray[np.uint8]:
+    """A bundled photo as a read-only (height, width, 3) uint8 array."""
     import skimage.data  # imported lazily: scikit-image is slow to import
 
     loader: dict[str, Callable[[], npt.NDArray[np.uint8]]] = {
         "astronaut": skimage.data.astronaut,
         "chelsea": skimage.data.chelsea,
+        "coffee": skimage.data.coffee,
+        "rocket": skimage.data.rocket,
+        "camera": skimage.data.camera,
+        "coins": skimage.data.coins,
     }
-    return PIL.Image.fromarray(loader[name]())
+    array = np.asarray(loader[name](), dtype=np.uint8)
+    if array.ndim == 2:  # greyscale: the same value in all three channels
+        array = np.repeat(array[:, :, np.newaxis], 3, axis=2)
+    array = np.ascontiguousarray(array[:, :, :3])
+    array.flags.writeable = False
+    return array
+
+
+def _source(name: str) -> PIL.Image.Image:
+    return PIL.Image.fromarray(_source_array(name))
 
 
 def _center_crop(img: PIL.Image.Image, aspect: float) -> PIL.Image.Image:
@@ -78,27 +120,75 @@ def _center_crop(img: PIL.Image.Image, aspect: float) -> PIL.Image.Image:
     return img.crop((0, top, width, top + new_height))
 
 
-def photo(size: Size, *, variant: int = 0) -> npt.NDArray[np.uint8]:
-    """Make a deterministic photo-like RGB image.
-
-    Parameters:
-        size: (width, height) in pixels.
-        variant: which image to make; distinct variants give distinct pixels. Even
-            variants start from ``astronaut``, odd ones from ``chelsea``; variants
-            2 and 3 (mod 4) are mirrored; every variant has its own noise seed.
-    Returns:
-        An ``(height, width, 3)`` uint8 array.
-    """
+def _resized(size: Size, variant: int) -> npt.NDArray[np.uint8]:
     width, height = size
     img = _source("astronaut" if variant % 2 == 0 else "chelsea")
     img = _center_crop(img, width / height)
     img = img.resize((width, height), PIL.Image.Resampling.BICUBIC)
     if (variant // 2) % 2 == 1:
         img = img.transpose(PIL.Image.Transpose.FLIP_LEFT_RIGHT)
-    rng = np.random.default_rng(variant)
+    return np.asarray(img)
+
+
+def _tiled(size: Size, rng: np.random.Generator) -> npt.NDArray[np.uint8]:
+    """Fill ``size`` with strips of native-scale photos; ``rng`` picks the layout.
+
+    Every strip takes the sources in a shuffled order, each cut to the strip's
+    height at a random row and mirrored left-right at random, and starts at a
+    random offset into its first photo, so seams fall in different places.
+    """
+    width, height = size
+    canvas = np.empty((height, width, 3), dtype=np.uint8)
+    for top in range(0, height, _STRIP_HEIGHT):
+        rows = min(_STRIP_HEIGHT, height - top)
+        x = -int(rng.integers(0, 256))  # where the strip's first photo starts
+        while x < width:
+            for index in rng.permutation(len(_TILE_SOURCES)):
+                tile = _source_array(_TILE_SOURCES[index])
+                row = int(rng.integers(0, tile.shape[0] - _STRIP_HEIGHT + 1))
+                tile = tile[row : row + rows]
+                if rng.integers(0, 2):
+                    tile = tile[:, ::-1]
+                left, right = max(x, 0), min(x + tile.shape[1], width)
+                if right > left:
+                    canvas[top : top + rows, left:right] = tile[:, left - x : right - x]
+                x += tile.shape[1]
+                if x >= width:
+                    break
+    return canvas
+
+
+def photo(
+    size: Size, *, variant: int = 0, kind: ContentKind = "resized"
+) -> npt.NDArray[np.uint8]:
+    """Make a deterministic photo-like RGB image.
+
+    Parameters:
+        size: (width, height) in pixels.
+        variant: which image to make; distinct variants give distinct pixels.
+            ``resized``: even variants start from ``astronaut``, odd ones from
+            ``chelsea``, and variants 2 and 3 (mod 4) are mirrored. ``tiled``: the
+            variant (with the size) seeds the tile order, crops, offsets and
+            mirroring. Every variant has its own noise.
+        kind: ``"resized"`` (an upscaled photo) or ``"tiled"`` (photos at their
+            native scale, side by side); see the module docstring.
+    Returns:
+        An ``(height, width, 3)`` uint8 array.
+    Raises:
+        ValueError: ``kind`` is not one of CONTENT_KINDS.
+    """
+    width, height = size
+    if kind == "resized":
+        rng = np.random.default_rng(variant)
+        base = _resized(size, variant)
+    elif kind == "tiled":
+        rng = np.random.default_rng([variant, width, height, 1])
+        base = _tiled(size, rng)
+    else:
+        raise ValueError(f"unknown content kind {kind!r}; expected {CONTENT_KINDS}")
     noise = rng.standard_normal((height, width, 3), dtype=np.float32)
     noise *= NOISE_SIGMA
-    noise += np.asarray(img, dtype=np.float32)
+    noise += base
     np.rint(noise, out=noise)
     np.clip(noise, 0, 255, out=noise)
     return noise.astype(np.uint8)

@@ -1,11 +1,8 @@
-"""Targets, tables and JSON for ``gradio-lossless bench``.
+"""Tables and JSON for ``gradio-lossless bench``.
 
-The targets are the Speed items of the project's issues: on a 3840x2160 RGB
-image, a pass-through hop at least 20 times and a modified hop at least 3 times
-faster than stock ``gr.Image(format="webp")``; for 16 distinct 3840x2160 images, a
-gallery's first postprocess at least 4 times and an unchanged re-postprocess at
-least 20 times faster than stock ``gr.Gallery(format="webp")``. Each must also be
-bit-exact.
+Every image-hop and gallery table covers one kind of content and says which in
+its title; the targets table names the kind in every row. The targets themselves,
+and how a run is judged by them, live in ``bench_targets``.
 """
 
 from __future__ import annotations
@@ -17,92 +14,26 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
 from gradio_lossless.bench_gallery import GalleryResult
 from gradio_lossless.bench_hops import HopResult
+from gradio_lossless.bench_targets import TargetResult
 
 __all__ = [
-    "TARGETS",
     "BenchReport",
-    "TargetResult",
-    "TargetSpec",
-    "evaluate_targets",
+    "format_bytes",
+    "format_ratio",
     "print_report",
     "write_json",
 ]
 
-TargetStatus: TypeAlias = Literal["pass", "fail", "skipped", "not measured"]
-
 TIMES = "\u00d7"  # the multiplication sign, as in "27.3× faster"
-TARGET_SIZE = "3840x2160"
-TARGET_GALLERY_COUNT = 16
 
-
-@dataclass(frozen=True)
-class TargetSpec:
-    """A speed target from the issues.
-
-    Parameters:
-        name: stable identifier used in JSON.
-        description: what is measured, as printed.
-        min_ratio: required speed-up over the stock webp component (times faster).
-        source: the issue item it comes from.
-    """
-
-    name: str
-    description: str
-    min_ratio: float
-    source: str
-
-
-TARGETS: tuple[TargetSpec, ...] = (
-    TargetSpec(
-        "image-pass-through",
-        "Image 3840x2160 RGB, pass-through hop",
-        20.0,
-        "issue 3, item 5",
-    ),
-    TargetSpec(
-        "image-modified", "Image 3840x2160 RGB, modified hop", 3.0, "issue 3, item 5"
-    ),
-    TargetSpec(
-        "gallery-first",
-        "Gallery 16 x 3840x2160, first postprocess",
-        4.0,
-        "issue 4, item 3",
-    ),
-    TargetSpec(
-        "gallery-unchanged",
-        "Gallery 16 x 3840x2160, unchanged re-postprocess",
-        20.0,
-        "issue 4, item 3",
-    ),
-)
-
-
-@dataclass(frozen=True)
-class TargetResult:
-    """A target next to what this run measured.
-
-    ``status`` is ``pass`` (fast enough and bit-exact), ``fail`` (too slow, not
-    bit-exact, or the component raised), ``skipped`` (the
-    lossless component could not run) or ``not measured`` (the options left the
-    case out, e.g. ``--sizes`` without 3840x2160). ``ratio`` is times faster than
-    stock webp.
-    """
-
-    name: str
-    description: str
-    min_ratio: float
-    source: str
-    status: TargetStatus
-    ratio: float | None = None
-    bit_exact: bool | None = None
-    note: str | None = None
+_Row = TypeVar("_Row", HopResult, GalleryResult)
 
 
 @dataclass(frozen=True)
@@ -116,86 +47,6 @@ class BenchReport:
     gallery: tuple[GalleryResult, ...]
     targets: tuple[TargetResult, ...]
     elapsed_s: float
-
-
-def _judge(
-    spec: TargetSpec,
-    result: HopResult | GalleryResult | None,
-    missing: str,
-) -> TargetResult:
-    unmeasured = TargetResult(
-        name=spec.name,
-        description=spec.description,
-        min_ratio=spec.min_ratio,
-        source=spec.source,
-        status="not measured",
-        note=missing,
-    )
-    if result is None:
-        return unmeasured
-    if result.error is not None:
-        return dataclasses.replace(
-            unmeasured, status="fail", note="the component raised (see below)"
-        )
-    if not result.available:
-        return dataclasses.replace(unmeasured, status="skipped", note=result.note)
-    ratio = result.vs_stock_webp
-    passed = ratio is not None and ratio >= spec.min_ratio and bool(result.bit_exact)
-    return dataclasses.replace(
-        unmeasured,
-        status="pass" if passed else "fail",
-        ratio=ratio,
-        bit_exact=result.bit_exact,
-        note=None if result.bit_exact else "not bit-exact",
-    )
-
-
-def evaluate_targets(
-    hops: Sequence[HopResult], gallery: Sequence[GalleryResult]
-) -> tuple[TargetResult, ...]:
-    """Compare the lossless rows against the issues' targets.
-
-    Parameters:
-        hops: image-hop results of this run.
-        gallery: gallery results of this run.
-    Returns:
-        One TargetResult per entry of TARGETS, in order.
-    """
-
-    def hop(kind: str) -> HopResult | None:
-        return next(
-            (
-                r
-                for r in hops
-                if r.size == TARGET_SIZE and r.hop == kind and r.contender == "lossless"
-            ),
-            None,
-        )
-
-    def gal(phase: str) -> GalleryResult | None:
-        return next(
-            (
-                r
-                for r in gallery
-                if r.phase == phase
-                and r.contender == "lossless"
-                and r.size == TARGET_SIZE
-                and r.count == TARGET_GALLERY_COUNT
-            ),
-            None,
-        )
-
-    no_size = f"{TARGET_SIZE} not in --sizes"
-    no_gallery = (
-        f"needs --gallery-count {TARGET_GALLERY_COUNT} --gallery-size {TARGET_SIZE}"
-    )
-    by_name = {
-        "image-pass-through": (hop("pass-through"), no_size),
-        "image-modified": (hop("modified"), no_size),
-        "gallery-first": (gal("first"), no_gallery),
-        "gallery-unchanged": (gal("unchanged"), no_gallery),
-    }
-    return tuple(_judge(spec, *by_name[spec.name]) for spec in TARGETS)
 
 
 def write_json(report: BenchReport, path: Path) -> None:
@@ -256,8 +107,20 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f}"
 
 
+def _by_content(results: Sequence[_Row]) -> dict[str, list[_Row]]:
+    """The rows of each content kind, kinds in the order they were measured."""
+    groups: dict[str, list[_Row]] = {}
+    for r in results:
+        groups.setdefault(r.content, []).append(r)
+    return groups
+
+
 def _hop_table(hops: Sequence[HopResult]) -> Table:
-    table = Table(title=f"Image hops (server ms per hop, type={hops[0].type})")
+    first = hops[0]
+    table = Table(
+        title=f"Image hops, {first.content} content "
+        f"(server ms per hop, type={first.type})"
+    )
     for name, justify in (
         ("Size", "left"),
         ("Hop", "left"),
@@ -298,7 +161,8 @@ def _hop_table(hops: Sequence[HopResult]) -> Table:
 def _gallery_table(gallery: Sequence[GalleryResult]) -> Table:
     first = gallery[0]
     table = Table(
-        title=f"Gallery postprocess ({first.count} images of {first.size}, server ms)"
+        title=f"Gallery postprocess, {first.content} content "
+        f"({first.count} images of {first.size}, server ms)"
     )
     for name, justify in (
         ("Phase", "left"),
@@ -345,7 +209,11 @@ def _target_table(targets: Sequence[TargetResult]) -> Table:
     table.add_column("Measured", justify="right")
     table.add_column("Result")
     table.add_column("Note")
+    content = None
     for t in targets:
+        if content is not None and t.content != content:
+            table.add_section()
+        content = t.content
         measured = "—" if t.ratio is None else f"{t.ratio:.1f}{TIMES}"
         table.add_row(
             t.description,
@@ -361,10 +229,10 @@ def _target_table(targets: Sequence[TargetResult]) -> Table:
 
 def print_report(report: BenchReport, console: Console) -> None:
     """Print the hop, gallery and target tables, then notes and warnings."""
-    if report.hops:
-        console.print(_hop_table(report.hops))
-    if report.gallery:
-        console.print(_gallery_table(report.gallery))
+    for hops in _by_content(report.hops).values():
+        console.print(_hop_table(hops))
+    for gallery in _by_content(report.gallery).values():
+        console.print(_gallery_table(gallery))
     console.print(_target_table(report.targets))
     results: list[HopResult | GalleryResult] = [*report.hops, *report.gallery]
     notes = sorted({f"{r.label}: {r.note}" for r in results if r.note})
@@ -375,9 +243,9 @@ def print_report(report: BenchReport, console: Console) -> None:
     for r in results:
         for text in r.warnings:
             where = (
-                f"{r.size} {r.hop} hop"
+                f"{r.content} {r.size} {r.hop} hop"
                 if isinstance(r, HopResult)
-                else f"gallery {r.phase}"
+                else f"{r.content} gallery {r.phase}"
             )
             console.print(
                 f"[yellow]warning[/] {r.label}, {where}: {text}", highlight=False
