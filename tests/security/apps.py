@@ -1,0 +1,112 @@
+"""The app the security tests serve in separate processes (benchmarks.server_process).
+
+Every image component is a gradio_lossless one. The ``digest_*`` endpoints return
+``digest(value)`` of exactly what the function received, so a test can compare it
+with ``digest`` of what it expected, computed in the test process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import PIL.Image
+
+import gradio_lossless as gl
+
+__all__ = ["digest", "noise", "sample", "security_app"]
+
+
+def digest(value: Any) -> str:
+    """What a function received, as text: kind, PIL mode, dtype, shape and the
+    sha256 of the pixel bytes (a list of gallery items: one line each)."""
+    if isinstance(value, list):
+        return "\n".join(digest(item) for item in value)
+    if isinstance(value, tuple):  # a gallery item: (image, caption)
+        return digest(value[0])
+    if isinstance(value, str):
+        with open(value, "rb") as f:
+            data = f.read()
+        return f"path {os.path.basename(value)} {hashlib.sha256(data).hexdigest()}"
+    if isinstance(value, PIL.Image.Image):
+        kind, mode, arr = "pil", value.mode, np.asarray(value)
+    elif isinstance(value, np.ndarray):
+        kind, mode, arr = "numpy", "-", value
+    else:
+        return f"other {type(value).__name__}"
+    h = hashlib.sha256(f"{arr.dtype.str}|{arr.shape}|".encode())
+    h.update(np.ascontiguousarray(arr).view(np.uint8).reshape(-1).data)
+    return f"{kind} {mode} {arr.dtype}{list(arr.shape)} {h.hexdigest()}"
+
+
+def sample(name: str) -> np.ndarray:
+    """The values /make and /make_webp return, by name."""
+    rng = np.random.default_rng(5)
+    if name == "float32_rgb":
+        return rng.random((48, 64, 3), dtype=np.float32)
+    if name == "uint16_rgb":
+        return rng.integers(0, 65536, (48, 64, 3), dtype=np.uint16)
+    if name == "uint8_rgb":
+        return rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    raise ValueError(f"unknown sample {name!r}")
+
+
+def noise(seed: int, side: int = 600) -> np.ndarray:
+    """A side×side RGB uint8 noise image (PNG cannot compress it: ~1 MB a file)."""
+    rng = np.random.default_rng(int(seed))
+    return rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+
+
+def security_app() -> gr.Blocks:
+    """Pass-through endpoints (image in, the same image out) and ``digest_*``
+    endpoints for each component the tests attack:
+
+    - /pil, /digest_pil: gl.Image(type="pil")
+    - /numpy, /digest_numpy: gl.Image(type="numpy", image_mode=None)
+    - /webp (numpy in, WebP-served numpy out), /digest_webp:
+      gl.Image(format="webp", type="numpy", image_mode=None)
+    - /gallery, /digest_gallery: gl.Gallery(type="pil")
+    - /filepath_f: gl.Image(type="filepath", image_mode="F") -> its digest
+    - /make, /make_webp: a named sample() value out (PNG- or WebP-served)
+    - /noise: noise(seed) out, WebP-served
+    """
+    with gr.Blocks() as demo:
+        text = gr.Textbox()
+        pil_out = gl.Image(type="pil")
+        numpy_out = gl.Image(type="numpy", image_mode=None)
+        webp_out = gl.Image(format="webp", type="numpy", image_mode=None)
+        gallery_out = gl.Gallery(type="pil")
+
+        pil_in = gl.Image(type="pil")
+        gr.Button().click(lambda v: v, pil_in, pil_out, api_name="pil")
+        gr.Button().click(digest, pil_in, text, api_name="digest_pil")
+
+        numpy_in = gl.Image(type="numpy", image_mode=None)
+        gr.Button().click(lambda v: v, numpy_in, numpy_out, api_name="numpy")
+        gr.Button().click(digest, numpy_in, text, api_name="digest_numpy")
+
+        webp_in = gl.Image(format="webp", type="numpy", image_mode=None)
+        gr.Button().click(lambda v: v, webp_in, webp_out, api_name="webp")
+        gr.Button().click(digest, webp_in, text, api_name="digest_webp")
+
+        gallery_in = gl.Gallery(type="pil")
+        gr.Button().click(
+            lambda items: [im for im, _ in items or []],
+            gallery_in,
+            gallery_out,
+            api_name="gallery",
+        )
+        gr.Button().click(digest, gallery_in, text, api_name="digest_gallery")
+
+        float_in = gl.Image(type="filepath", image_mode="F")
+        gr.Button().click(digest, float_in, text, api_name="filepath_f")
+
+        name = gr.Textbox()
+        gr.Button().click(sample, name, numpy_out, api_name="make")
+        gr.Button().click(sample, name, webp_out, api_name="make_webp")
+        gr.Button().click(noise, name, webp_out, api_name="noise")
+    demo.queue(default_concurrency_limit=None)
+    return demo

@@ -1,0 +1,83 @@
+"""Attack 3 (issue 11): two values whose WebP bytes are identical.
+
+With format="webp" the served file cannot carry the exact value. Current main maps
+the served bytes to the value saved last, so of two users whose images encode to
+the same WebP, one gets the other's exact value back. Each must get its own; WebP
+bytes that carry no token of this server (here, encoded by the client itself) are
+a plain upload.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+from gradio_client import handle_file
+
+from tests.samples import photo
+from tests.security import craft
+from tests.security.apps import digest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_identical_webp_bytes_resolve_to_each_users_own_value(
+    main, watch, tmp_path: Path
+) -> None:
+    one = photo(128, 128)
+    two = craft.webp_twin(one)  # 10 flipped low bits
+    assert not np.array_equal(one, two)
+    # the precondition, or this test proves nothing: stock-style WebP encoding
+    # of the two values is byte-identical
+    assert craft.stock_webp(one) == craft.stock_webp(two)
+    files = []
+    for i, value in enumerate((one, two)):
+        files.append(tmp_path / f"user{i + 1}.png")
+        PIL.Image.fromarray(value).save(files[-1])
+    user1, user2 = main.client(), main.client()
+
+    with watch(main, "lossy/identical WebP bytes, two users") as w:
+        served1 = user1.predict(handle_file(files[0]), api_name="/webp")
+        served2 = user2.predict(handle_file(files[1]), api_name="/webp")
+        got1 = user1.predict(handle_file(served1), api_name="/digest_webp")
+        got2 = user2.predict(handle_file(served2), api_name="/digest_webp")
+    same = Path(served1).read_bytes() == Path(served2).read_bytes()
+    w.note(
+        f"user 1 got {'its own' if got1 == digest(one) else 'NOT its own'} value, "
+        f"user 2 {'its own' if got2 == digest(two) else 'NOT its own'}; "
+        f"served files identical: {same}",
+    )
+    for data in (Path(served1).read_bytes(), Path(served2).read_bytes()):
+        assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert got1 == digest(one), f"user 1 re-uploaded its WebP and got {got1}"
+    assert got2 == digest(two), f"user 2 re-uploaded its WebP and got {got2}"
+
+
+def test_webp_bytes_without_a_token_are_a_plain_upload(
+    main, watch, tmp_path: Path
+) -> None:
+    """A third user who was never served anything encodes the same WebP bytes
+    itself: a plain upload, the decoded WebP pixels, never a stored exact value."""
+    one = photo(128, 128)
+    two = craft.webp_twin(one)
+    main.client().predict(
+        handle_file(_png(tmp_path / "two.png", two)), api_name="/webp"
+    )
+    own = tmp_path / "own.webp"
+    own.write_bytes(craft.stock_webp(one))
+    visible = np.asarray(PIL.Image.open(io.BytesIO(own.read_bytes())))
+    with watch(main, "lossy/client-encoded WebP bytes") as w:
+        got = main.client().predict(handle_file(own), api_name="/digest_webp")
+    w.note(got)
+    assert got == digest(visible), (
+        f"client-made WebP must be read as its pixels ({digest(visible)}), "
+        f"got {got} (the stored value: {digest(two)})"
+    )
+
+
+def _png(path: Path, value: np.ndarray) -> Path:
+    PIL.Image.fromarray(value).save(path)
+    return path
