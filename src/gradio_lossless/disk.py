@@ -103,10 +103,10 @@ class DiskBudget:
         self._total = sum(v[0] for v in folders.values())
         self._scanned_at = time.monotonic()
 
-    def _remove(self, fingerprint: str) -> None:
-        shutil.rmtree(self.root / fingerprint, ignore_errors=True)
+    def _remove(self, address: str) -> None:
+        shutil.rmtree(self.root / address, ignore_errors=True)
 
-    def reserve(self, fingerprint: str, nbytes: int) -> None:
+    def reserve(self, address: str, nbytes: int) -> None:
         """Account for ``nbytes`` about to be written into a value's folder, first
         evicting the least recently used folders (never this one) so that the total
         with them stays within the limit while the write runs."""
@@ -114,38 +114,38 @@ class DiskBudget:
             if time.monotonic() - self._scanned_at > RESCAN_SECONDS:
                 self._scan()
             if self._total + nbytes > self.limit:
-                self._evict(keep=fingerprint, room=nbytes)
-            entry = self._folders.setdefault(fingerprint, [0.0, 0.0])
+                self._evict(keep=address, room=nbytes)
+            entry = self._folders.setdefault(address, [0.0, 0.0])
             entry[0] += nbytes
             entry[1] = time.time()
             self._total += nbytes
-            self._writing[fingerprint] = self._writing.get(fingerprint, 0) + nbytes
+            self._writing[address] = self._writing.get(address, 0) + nbytes
 
-    def _done_writing(self, fingerprint: str, nbytes: int) -> None:
-        left = self._writing.get(fingerprint, 0) - nbytes
+    def _done_writing(self, address: str, nbytes: int) -> None:
+        left = self._writing.get(address, 0) - nbytes
         if left > 0:
-            self._writing[fingerprint] = left
+            self._writing[address] = left
         else:
-            self._writing.pop(fingerprint, None)
+            self._writing.pop(address, None)
 
-    def written(self, fingerprint: str, nbytes: int) -> None:
+    def written(self, address: str, nbytes: int) -> None:
         """A reserved write finished: its bytes stay counted in the folder."""
         with self._lock:
-            self._done_writing(fingerprint, nbytes)
+            self._done_writing(address, nbytes)
 
-    def release(self, fingerprint: str, nbytes: int) -> None:
+    def release(self, address: str, nbytes: int) -> None:
         """Give back a reservation whose write failed."""
         with self._lock:
-            self._done_writing(fingerprint, nbytes)
-            entry = self._folders.get(fingerprint)
+            self._done_writing(address, nbytes)
+            entry = self._folders.get(address)
             if entry is not None:
                 entry[0] = max(0.0, entry[0] - nbytes)
                 self._total = max(0.0, self._total - nbytes)
 
-    def touched(self, fingerprint: str) -> None:
+    def touched(self, address: str) -> None:
         """Mark a value as used now (in memory; the files' mtime on eviction scans)."""
         with self._lock:
-            entry = self._folders.get(fingerprint)
+            entry = self._folders.get(address)
             if entry is not None:
                 entry[1] = time.time()
 

@@ -22,6 +22,8 @@ import pytest
 from gradio_client import Client, handle_file
 
 import gradio_lossless as gl
+from gradio_lossless.keys import Keys
+from tests import exact
 from tests.samples import array_values, photo
 
 pytestmark = pytest.mark.e2e
@@ -81,6 +83,7 @@ def _replica(store: str) -> tuple[Client, subprocess.Popen[bytes]]:
     env = dict(
         os.environ,
         GRADIO_TEMP_DIR=tempfile.mkdtemp(prefix="gl-replica-"),
+        XDG_STATE_HOME=tempfile.mkdtemp(prefix="gl-state-"),  # a secret file each
         GRADIO_LOSSLESS_STORE=store,
         GRADIO_ANALYTICS_ENABLED="False",
     )
@@ -97,6 +100,19 @@ def _replica(store: str) -> tuple[Client, subprocess.Popen[bytes]]:
     return client, proc
 
 
+def _shared_secret(store: str) -> bytes:
+    """The secret the replicas keep in their shared store (they set none)."""
+    if store.startswith("redis://"):
+        import redis
+
+        secret = redis.Redis.from_url(store).get("gradio-lossless:secret")
+        assert secret is not None and len(secret) == 32
+        return bytes(secret)
+    path = Path(store) / "secret"
+    assert path.stat().st_mode & 0o777 == 0o600
+    return bytes.fromhex(path.read_text())
+
+
 @pytest.mark.parametrize("backend", ["folder", "redis"])
 def test_two_replicas_share_exact_values_behind_webp(
     backend: str, request: pytest.FixtureRequest
@@ -108,11 +124,10 @@ def test_two_replicas_share_exact_values_behind_webp(
     )
     (a, pa), (b, pb) = _replica(store), _replica(store)
     try:
+        keys = Keys(_shared_secret(store))  # kept in the shared store by the first
         start = Path(tempfile.mkdtemp()) / "start.png"
         for original in (photo(64, 80), array_values()["float32[24, 32, 3]"]):
-            start.write_bytes(
-                Path(gl.Image(image_mode=None).postprocess(original).path).read_bytes()
-            )
+            start.write_bytes(exact.encode(original, keys))
             served = a.predict(handle_file(str(start)), api_name="/hop")  # served by A
             assert served.endswith(".webp")
             for _ in range(3):  # A -> B -> A -> B, each time the WebP file only

@@ -66,13 +66,15 @@ def file_data(path: str | Path) -> dict[str, Any]:
 
 
 def check_store_files(root: Path) -> dict[str, int]:
-    """Every served file under the store decodes exactly to the fingerprint its
-    folder is named after; returns counts (checked, leftover temporary files)."""
+    """Every served file under the store decodes exactly to the value at the
+    address its folder is named after; returns counts (checked, leftover temporary
+    files)."""
+    keys = exact.server_keys()  # the server processes share this machine's secret
     checked = leftover = 0
     if not root.exists():  # killed before the first value was written
         return {"checked": 0, "leftover_temporary": 0}
     for folder in root.iterdir():
-        if folder.name == "by-file" or not folder.is_dir():
+        if not folder.is_dir():
             continue
         for f in folder.iterdir():
             if f.name.startswith("."):  # a temporary name: never served
@@ -80,10 +82,10 @@ def check_store_files(root: Path) -> dict[str, int]:
                 continue
             if f.suffix != ".png":
                 continue
-            decoded = exact.decode(f.read_bytes())
+            decoded = exact.decode(f.read_bytes(), keys)
             assert decoded.exact, f"{f} is not an exact PNG"
-            assert decoded.fingerprint == folder.name, f"{f} holds another value"
-            assert conversions.fingerprint(decoded.value) == folder.name
+            assert decoded.address == folder.name, f"{f} holds another value"
+            assert keys.address(decoded.value) == folder.name
             checked += 1
     return {"checked": checked, "leftover_temporary": leftover}
 

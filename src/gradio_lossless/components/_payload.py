@@ -148,8 +148,10 @@ def load(path: str, store: Store, *, source: str | None = None) -> Loaded:
         held = store.recall(inspected.address)
         if held is None and inspected.token_only:
             held = _recall(store, inspected.address)
-            if held is None:
+            if held is None and store.folder(inspected.address).exists():
                 raise _evicted(path)  # a display file whose exact value is gone
+            # else: never stored here (another replica, no shared store): the
+            # display file is an ordinary upload of its pixels, never a guess
         if held is not None:
             store.touch(inspected.address)
             store.note_path(source, inspected.address)
