@@ -16,8 +16,9 @@ digest only detects whether the app changed the object in place since. An attack
 who could make the app overwrite such an object with crafted content would have to
 find an XXH3 collision under a secret seed without ever seeing a digest.
 
-Entries are weak (they die with their object), bounded in number, and checked
-against object reuse (``id`` plus a weak reference to the very object).
+Entries are weak (an entry whose object died never matches again), bounded in
+number (least recent dropped first), and checked against ``id`` reuse by a weak
+reference to the very object.
 """
 
 from __future__ import annotations
@@ -59,14 +60,9 @@ class Identities:
         """Remember that ``obj`` holds, right now, the value at ``address`` whose
         change digest is ``digest``."""
         key = id(obj)
-
-        def gone(_: object, key: int = key) -> None:
-            with self._lock:
-                entry = self._known.get(key)
-                if entry is not None and entry[0]() is None:
-                    del self._known[key]
-
-        ref = weakref.ref(obj, gone)
+        # no weakref callback: it could run inside this very lock (a collection
+        # during an allocation here); a dead entry is just never matched again
+        ref = weakref.ref(obj)
         with self._lock:
             self._known[key] = (ref, address, digest)
             self._known.move_to_end(key)
