@@ -53,9 +53,7 @@ def _served(component: gl.Image, value: object) -> str:
     return component.postprocess(value).path  # type: ignore[union-attr]
 
 
-def test_a_pass_through_keeps_its_address_and_an_in_place_edit_gets_a_new_one() -> (
-    None
-):
+def test_a_pass_through_keeps_its_address_and_an_in_place_edit_gets_a_new_one() -> None:
     c = gl.Image(type="numpy", image_mode=None)
     first = _served(c, photo(32, 48))
     got = c.preprocess(ImageData(path=first))
