@@ -28,6 +28,8 @@ import json
 import struct
 import warnings
 import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,10 +50,10 @@ __all__ = [
     "Parts",
     "display_image",
     "encode",
-    "encode_parts",
     "is_png_native",
     "mac_parts",
     "read_chunks",
+    "seal",
 ]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -195,7 +197,11 @@ Parts = list[bytes | memoryview]
 
 
 def _seal(
-    png: bytes, header: dict[str, Any], keys: Keys, before: Parts, after: Parts
+    png: bytes,
+    header: dict[str, Any],
+    keys: Keys,
+    before: Sequence[bytes],
+    after: Sequence[bytes],
 ) -> Parts:
     """The exact PNG as parts: ``png`` with the ``before`` chunks and glMD (MAC,
     then header) inserted before its first IDAT, and the ``after`` chunks before
@@ -230,13 +236,44 @@ def _seal(
     ]
 
 
+@dataclass(frozen=True)
+class Body:
+    """An exact PNG before it is sealed: everything but its address and MAC.
+
+    Parameters:
+        png: the PNG of the display pixels (standard metadata chunks included).
+        header: the glMD header, without the address.
+        before: chunks to insert before the first IDAT.
+        after: chunks to insert before IEND (the raw pixels, when IDAT is a preview).
+    """
+
+    png: bytes
+    header: dict[str, Any]
+    before: list[bytes]
+    after: list[bytes]
+
+
 def encode(value: ImageValue, *, address: str, keys: Keys) -> bytes:
-    """``encode_parts`` joined: the exact PNG's bytes."""
-    return b"".join(encode_parts(value, address=address, keys=keys))
+    """The exact PNG's bytes (``seal(encode_body(value), ...)`` joined)."""
+    return b"".join(seal(encode_body(value), address=address, keys=keys))
 
 
-def encode_parts(value: ImageValue, *, address: str, keys: Keys) -> Parts:
-    """Write the exact PNG for a value, as parts (no copy of the encoded pixels).
+def seal(body: Body, *, address: str, keys: Keys) -> Parts:
+    """The exact PNG of an encoded body, as the parts it is written from.
+
+    Parameters:
+        body: ``encode_body(value)``.
+        address: the value's address (``keys.address(value)``), computed once by
+            the caller.
+        keys: the server's keys; the file's MAC is made with them.
+    """
+    header = {"schema": SCHEMA, "address": address, **body.header}
+    return _seal(body.png, header, keys, body.before, body.after)
+
+
+def encode_body(value: ImageValue) -> Body:
+    """Encode a value's pixels and metadata for its exact PNG (the costly part,
+    which needs no address: a caller may run it while the address is hashed).
 
     Exact for every value ``conversions.check_value`` accepts: pixels, PIL mode or
     numpy dtype and shape, palette, and ``info`` metadata (also written as standard
@@ -244,18 +281,9 @@ def encode_parts(value: ImageValue, *, address: str, keys: Keys) -> Parts:
 
     Parameters:
         value: a checked PIL image or array.
-        address: the value's address (``keys.address(value)``), computed once by
-            the caller.
-        keys: the server's keys; the file's MAC is made with them.
-    Returns:
-        the PNG file, as the parts it is written from.
     """
     native = is_png_native(value)
-    header: dict[str, Any] = {
-        "schema": SCHEMA,
-        "address": address,
-        "pixels": "idat" if native else "raw",
-    }
+    header: dict[str, Any] = {"pixels": "idat" if native else "raw"}
     if isinstance(value, np.ndarray):
         header.update(kind="numpy", dtype=value.dtype.str, shape=list(value.shape))
         save_kwargs: dict[str, Any] = {}
@@ -272,7 +300,7 @@ def encode_parts(value: ImageValue, *, address: str, keys: Keys) -> Parts:
         and value.ndim == 3
         and value.shape[2] in (3, 4)
     ):
-        return _seal(fast_png.encode_array(value), header, keys, [], [])
+        return Body(fast_png.encode_array(value), header, [], [])
     display = display_image(value)  # no copy for native PIL values
     if display.mode in ("RGB", "RGBA") and fast_png.available():
         png = fast_png.encode(display)
@@ -285,4 +313,4 @@ def encode_parts(value: ImageValue, *, address: str, keys: Keys) -> Parts:
         png = buf.getvalue()
         extra = []
     after = [] if native else [_chunk(RAW_CHUNK, zlib.compress(_raw_bytes(value), 1))]
-    return _seal(png, header, keys, list(extra), list(after))
+    return Body(png, header, list(extra), after)

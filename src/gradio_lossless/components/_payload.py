@@ -9,8 +9,11 @@ turn them into ``gr.Error``.
 from __future__ import annotations
 
 import io
+import os
+import threading
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -284,38 +287,84 @@ def _owned(value: ImageValue) -> ImageValue:
     return value if isinstance(value, np.ndarray) else conversions.copy_value(value)
 
 
+_OVERLAP_FROM = 4 << 20  # hash a new value beside its encode from 4 MiB on
+_HASHING: ThreadPoolExecutor | None = None
+_HASHING_LOCK = threading.Lock()
+
+
+def _hashing() -> ThreadPoolExecutor:
+    global _HASHING
+    with _HASHING_LOCK:
+        if _HASHING is None:
+            _HASHING = ThreadPoolExecutor(
+                max(2, os.cpu_count() or 2), thread_name_prefix="gradio-lossless-hash"
+            )
+        return _HASHING
+
+
+def _identify(store: Store, value: ImageValue) -> tuple[str, bytes]:
+    return store.keys.address(value), store.keys.change_digest(value)
+
+
+def _stored(
+    store: Store, value: ImageValue, address: str, digest: bytes | None, fmt: str
+) -> str | None:
+    """The served path when the value at ``address`` is stored already, else None."""
+    codec = spec(fmt)
+    target = store.folder(address) / f"image.{codec.extension}"
+    exact = target if codec.name == "png" else target.with_name("exact.png")
+    if not (target.is_file() and exact.is_file()):
+        return None
+    held = store.holding(address)
+    if held is None:
+        borrowed = isinstance(value, np.ndarray)
+        held = store.remember(address, _owned(value), borrowed=borrowed, digest=digest)
+    store.identities.note(value, address, held.digest)
+    store.note_path(target, address)
+    store.touch(address)
+    return str(target)
+
+
 def save(value: ImageValue, store: Store, *, format: str) -> str:
     """Store a checked value and return the path of the file to serve.
 
     ``format`` "png" serves the exact PNG itself; a lossy format serves that format,
-    stamped with the value's address token, and keeps the exact PNG beside it. The
-    address is the keyed hash of the value, computed once here, except for an
-    object the store already knows unchanged (``identity.py``).
+    stamped with the value's address token, and keeps the exact PNG beside it.
+
+    The address is the keyed hash of the value, computed once here; an object the
+    store already knows unchanged costs a change digest instead (``identity.py``).
+    A large new value is hashed on another core while this one encodes it, so it
+    costs the longer of the two, not their sum (a value already stored then wastes
+    that encode).
     """
     codec = spec(format)
     known = store.identities.address_of(value)
-    address, digest = known if known is not None else (store.keys.address(value), None)
-    folder = store.folder(address)
-    target = folder / f"image.{codec.extension}"
-    exact = target if codec.name == "png" else folder / "exact.png"
+    address, digest = known if known is not None else (None, None)
+    size = conversions.nbytes(value)
+    if address is None and size < _OVERLAP_FROM:
+        address = store.keys.address(value)
+    if address is not None and (
+        served := _stored(store, value, address, digest, format)
+    ):
+        return served
     # Arrays are kept by reference and re-checked on recall (a copy of a fresh
-    # 24 MB buffer costs ~50 ms of page faults here); PIL images are copied, and
-    # only when memory does not hold the value already.
+    # 24 MB buffer costs ~50 ms of page faults here); PIL images are copied.
     borrowed = isinstance(value, np.ndarray)
-    if target.is_file() and exact.is_file():
-        held = store.holding(address)
-        if held is None:
-            held = store.remember(
-                address, _owned(value), borrowed=borrowed, digest=digest
-            )
-        store.identities.note(value, address, held.digest)
-        store.note_path(target, address)
-        store.touch(address)
-        return str(target)
     # the copy, the encoded bytes and a display image or raw chunk are in flight
-    with work_budget().hold(2 * conversions.nbytes(value)):
+    with work_budget().hold(2 * size):
         own = _owned(value)
-        parts = container.encode_parts(own, address=address, keys=store.keys)
+        if address is None:
+            pending = _hashing().submit(_identify, store, own)
+            body = container.encode_body(own)
+            address, digest = pending.result()
+            if served := _stored(store, value, address, digest, format):
+                return served
+        else:
+            body = container.encode_body(own)
+        folder = store.folder(address)
+        target = folder / f"image.{codec.extension}"
+        exact = target if codec.name == "png" else folder / "exact.png"
+        parts = container.seal(body, address=address, keys=store.keys)
         store.write(exact, parts)
         if codec.name != "png":
             shown = display.encode_display(
