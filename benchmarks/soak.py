@@ -168,12 +168,16 @@ def make_value(endpoint: str, kind: str, size: tuple[int, int], seed: int) -> An
 def _write_upload(value: Any, folder: Path, name: str, plain: bool) -> Path:
     """The file a user uploads: a plain PNG (uint8 arrays only) or an exact PNG."""
     from gradio_lossless.codecs import container
+    from gradio_lossless.io import machine_keys
 
     path = folder / f"{name}.png"
     if plain:
         PIL.Image.fromarray(value).save(path, compress_level=1)
-    else:
-        path.write_bytes(container.encode(value))
+    else:  # as the server (same machine, same secret) served it
+        keys = machine_keys()
+        path.write_bytes(
+            container.encode(value, address=keys.address(value), keys=keys)
+        )
     return path
 
 

@@ -26,14 +26,11 @@ def inspect(data: bytes, keys: Keys = KEYS) -> reader.Inspected:
 
 
 def server_keys() -> Keys:
-    """The keys every component of this test process uses (one secret a process)."""
-    import os
-    import tempfile
+    """The keys every component of this test process, and every server process it
+    starts, uses (one secret a machine, ``gradio_lossless.io.machine_keys``)."""
+    from gradio_lossless.io import machine_keys
 
-    from gradio_lossless.store import get_store
-
-    folder = os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir()
-    return get_store(folder).keys
+    return machine_keys()
 
 
 def reseal(data: bytes, keys: Keys) -> bytes:

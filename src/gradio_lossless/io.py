@@ -8,9 +8,10 @@ from pathlib import Path
 
 from gradio_lossless._types import ImageValue
 from gradio_lossless.codecs import reader
+from gradio_lossless.keys import Keys
 from gradio_lossless.store import get_store
 
-__all__ = ["read"]
+__all__ = ["machine_keys", "read"]
 
 
 def _upload_folder() -> str:
@@ -18,6 +19,12 @@ def _upload_folder() -> str:
     return os.environ.get("GRADIO_TEMP_DIR") or str(
         (Path(tempfile.gettempdir()) / "gradio").resolve()
     )
+
+
+def machine_keys() -> Keys:
+    """The keys of this machine's servers (the same secret setting, shared store or
+    secret file): what ``read`` verifies files with."""
+    return get_store(_upload_folder()).keys
 
 
 def read(path: str | Path) -> ImageValue:
@@ -37,5 +44,4 @@ def read(path: str | Path) -> ImageValue:
     Raises:
         CorruptImageError: truncated, corrupt or non-image data.
     """
-    keys = get_store(_upload_folder()).keys
-    return reader.decode(Path(path).read_bytes(), keys).value
+    return reader.decode(Path(path).read_bytes(), machine_keys()).value

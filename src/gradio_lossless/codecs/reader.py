@@ -32,6 +32,7 @@ from gradio_lossless.codecs.container import (
     mac_parts,
     read_chunks,
 )
+from gradio_lossless.disk import is_address
 from gradio_lossless.errors import CorruptImageError, LimitError
 from gradio_lossless.keys import MAC_BYTES, Keys
 
@@ -91,6 +92,8 @@ def _verified_header(data: bytes, keys: Keys) -> dict[str, Any] | None:
         raise CorruptImageError("the exact PNG's glMD header is not JSON") from None
     if not isinstance(header, dict) or header.get("schema") != SCHEMA:
         raise CorruptImageError("the exact PNG's glMD header has an unknown schema")
+    if not (isinstance(header.get("address"), str) and is_address(header["address"])):
+        raise CorruptImageError("the exact PNG's glMD header has no valid address")
     return header
 
 
@@ -138,7 +141,7 @@ def inspect(data: bytes, keys: Keys) -> Inspected:
         if header is not None:
             nbytes, what = _header_pixel_bytes(header)
             limits.check_decoded(what, nbytes)
-            return Inspected(str(header["address"]), header, False, None, nbytes)
+            return Inspected(header["address"], header, False, None, nbytes)
         limits.check_png_chunks(data)
     im = _open_lazily(data)
     try:
