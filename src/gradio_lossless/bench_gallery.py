@@ -15,7 +15,6 @@ gallery and comparing every item with what was returned.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import statistics
 import time
@@ -40,6 +39,7 @@ from gradio_lossless.bench_contenders import (
     warning_texts,
     with_ratios,
 )
+from gradio_lossless.bench_hops import no_gc_pause
 from gradio_lossless.bench_images import ContentKind, Size, format_size, photo
 
 __all__ = ["GALLERY_PHASES", "GalleryPhase", "GalleryResult", "measure_gallery"]
@@ -177,10 +177,10 @@ class _GalleryRun:
                     cache_dir(self._workdir / f"first-{len(self._ns['first'])}")
                 )
                 self._component = self._build(folder)
-            gc.collect()
-            t0 = time.perf_counter_ns()
-            self._data = self._component.postprocess(images)
-            self._ns[phase].append(time.perf_counter_ns() - t0)
+            with no_gc_pause():
+                t0 = time.perf_counter_ns()
+                self._data = self._component.postprocess(images)
+                self._ns[phase].append(time.perf_counter_ns() - t0)
             if check:
                 self._checks[phase] = _check(self._component, self._data, images)
                 self._files[phase] = _files_exact(self._data, images)
