@@ -235,3 +235,20 @@ def test_trimming_can_be_turned_off() -> None:
         env={"GRADIO_LOSSLESS_TUNE_MALLOC": "0", "PATH": "/usr/bin:/bin"},
     ).stdout
     assert out.strip() == "True"
+
+
+def test_a_plain_upload_holds_the_budget_for_its_decoded_size(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 16-bit grey PNG of a few kB decodes to 2 bytes a pixel: the decode holds the
+    file's bytes plus twice that, read from its header, not a guess of 4 bytes."""
+    import PIL.Image
+
+    budget = WorkBudget(1 << 30)
+    monkeypatch.setattr(memory, "_BUDGET", budget)
+    path = tmp_path / "upload.png"
+    PIL.Image.new("I;16", (1500, 1000)).save(path)
+    store = Store(tmp_path / "store", keys=exact.KEYS)
+    loaded = _payload.load(str(path), store)
+    assert not loaded.exact and loaded.value.mode == "I;16"
+    assert budget.peak == path.stat().st_size + 2 * 1500 * 1000 * 2
