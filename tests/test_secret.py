@@ -93,3 +93,17 @@ def test_why_the_secret_is_not_in_the_cache_folder(server, tmp_path: Path) -> No
             assert not any(cache.rglob("secret"))
     finally:
         probe.unlink()
+
+
+def test_an_unwritable_secret_file_warns_and_keys_with_a_process_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GRADIO_LOSSLESS_SECRET", raising=False)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("GRADIO_LOSSLESS_SECRET_FILE", str(blocker / "secret"))
+    with pytest.warns(RuntimeWarning, match="cannot keep its secret at"):
+        first = secret.load_secret(tmp_path / "cache")
+    with pytest.warns(RuntimeWarning):
+        second = secret.load_secret(tmp_path / "cache")
+    assert len(first) == 32 and first != second  # one of its own, each time

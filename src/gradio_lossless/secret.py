@@ -9,7 +9,9 @@ Where it comes from, first match wins:
 3. A file, ``GRADIO_LOSSLESS_SECRET_FILE`` (default
    ``$XDG_STATE_HOME/gradio-lossless/secret``, i.e. ``~/.local/state/...``): 32
    random bytes created on first start with mode 0600 in a 0700 folder, so a restart
-   keeps reading the files it served.
+   keeps reading the files it served. Where that file cannot be written (a
+   read-only home), the process warns and keys with a secret of its own: safe, but
+   files served before a restart then read as plain images.
 
 The secret never lives inside the Gradio cache folder: Gradio's ``/file=`` route
 serves every file under it, dotfiles included, to anyone who names its path, and
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import warnings
 from pathlib import Path
 from typing import Protocol
 
@@ -114,4 +117,15 @@ def load_secret(served: Path, shared: SecretHolder | None = None) -> bytes:
         return shared.secret(candidate)
     path = default_secret_file()
     refuse_inside_served(path, served, "the secret file")
-    return create_secret_file(path, candidate)
+    try:
+        return create_secret_file(path, candidate)
+    except OSError as exc:
+        warnings.warn(
+            f"gradio-lossless cannot keep its secret at {str(path)!r} "
+            f"({exc.strerror or exc}); this process uses a secret of its own, so "
+            "files it serves read as plain images after a restart. Set "
+            "GRADIO_LOSSLESS_SECRET or GRADIO_LOSSLESS_SECRET_FILE.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return candidate
