@@ -158,10 +158,10 @@ def check_png_chunks(data: bytes) -> None:
         if kind == b"tEXt":
             name, skip = _keyword(body)
             bucket, size = "text", len(body) - skip
-        elif kind == b"zTXt":
+        elif kind in (b"zTXt", b"iCCP"):  # keyword, method, compressed data
             name, skip = _keyword(body)
-            bucket = "text"
-            room = caps.text - totals[bucket]
+            bucket = "text" if kind == b"zTXt" else "icc"
+            room = getattr(caps, bucket) - totals[bucket]
             size = _inflated_size(body[skip + 1 :], max(room, 0))
         elif kind == b"iTXt":
             name, skip = _keyword(body)
@@ -173,11 +173,6 @@ def check_png_chunks(data: bytes) -> None:
             text = body[skip + 2 + tkw_end + 1 :] if tkw_end >= 0 else body[skip:]
             room = getattr(caps, bucket) - totals[bucket]
             size = _inflated_size(text, max(room, 0)) if compressed else len(text)
-        elif kind == b"iCCP":
-            name, skip = _keyword(body)
-            bucket = "icc"
-            room = caps.icc - totals[bucket]
-            size = _inflated_size(body[skip + 1 :], max(room, 0))
         elif kind == b"eXIf":
             name, bucket, size = "", "exif", len(body)
         else:

@@ -225,32 +225,46 @@ def _from_header(header: dict[str, Any], data: bytes, nbytes: int) -> ImageValue
     return im
 
 
-def materialize(data: bytes, inspected: Inspected) -> Decoded:
+def materialize(data: bytes, inspected: Inspected, keys: Keys) -> Decoded:
     """Decode the pixels of a file ``inspect`` read (not for token-only files,
-    whose value comes from the store).
+    whose value comes from the store). An exact value is checked against the
+    address its header names (one keyed hash), so nothing but the value at an
+    address is ever held under it, even from a header the secret's holder made.
 
     Raises:
-        CorruptImageError: the pixels do not decode.
+        CorruptImageError: the pixels do not decode, or are not the value at the
+            header's address.
     """
     if inspected.header is None:
         assert inspected.plain is not None  # noqa: S101 - inspect opened it
         return Decoded(_load(inspected.plain), False, None)
-    if inspected.pixel_bytes and inspected.header["pixels"] == "raw":
-        expected = inspected.pixel_bytes
-        if inspected.header["kind"] == "pil":  # frombytes wants the packed size
-            probe = PIL.Image.new(str(inspected.header["mode"]), (1, 1))
-            size = inspected.header["size"]
-            expected = len(probe.tobytes()) * int(size[0]) * int(size[1])
-    else:
-        expected = 0
+    header = inspected.header
     try:
-        value = _from_header(inspected.header, data, expected)
+        expected = 0
+        if header["pixels"] == "raw":
+            expected = inspected.pixel_bytes
+            if header["kind"] == "pil":  # frombytes wants the packed size
+                probe = PIL.Image.new(str(header["mode"]), (1, 1))
+                size = header["size"]
+                expected = len(probe.tobytes()) * int(size[0]) * int(size[1])
+        value = _from_header(header, data, expected)
     except CorruptImageError:
         raise
-    except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        OverflowError,
+        AttributeError,
+        RecursionError,
+        MemoryError,
+    ) as exc:
         raise CorruptImageError(
             f"the exact PNG's pixels do not match its header ({type(exc).__name__})"
         ) from None
+    if keys.address(value) != inspected.address:
+        raise CorruptImageError("the exact PNG's pixels are not the value it names")
     return Decoded(value, True, inspected.address)
 
 
@@ -263,4 +277,4 @@ def decode(data: bytes, keys: Keys) -> Decoded:
         CorruptImageError: truncated, corrupt or non-image data, or a bomb.
         LimitError: metadata or decoded size over a cap.
     """
-    return materialize(data, inspect(data, keys))
+    return materialize(data, inspect(data, keys), keys)

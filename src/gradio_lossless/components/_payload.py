@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -83,18 +82,18 @@ def _exact_sources(store: Store, address: str) -> Iterator[bytes]:
         yield shared
 
 
-def _decode(data: bytes, inspected: reader.Inspected) -> reader.Decoded:
+def _decode(data: bytes, inspected: reader.Inspected, store: Store) -> reader.Decoded:
     """``reader.materialize`` within the work budget: the file's bytes plus up to
     two pixel buffers (decoded, converted) are in flight while it runs."""
     with work_budget().hold(len(data) + 2 * inspected.pixel_bytes):
-        return reader.materialize(data, inspected)
+        return reader.materialize(data, inspected, store.keys)
 
 
 def _exact_from_disk(store: Store, address: str) -> ImageValue | None:
     for data in _exact_sources(store, address):
         inspected = reader.inspect(data, store.keys)
         if inspected.header is not None and inspected.address == address:
-            return _decode(data, inspected).value
+            return _decode(data, inspected, store).value
     return None
 
 
@@ -159,7 +158,7 @@ def load(path: str, store: Store, *, source: str | None = None) -> Loaded:
             store.touch(inspected.address)
             store.note_path(source, inspected.address)
             return _exact(held, inspected.address, path)
-    decoded = _decode(data, inspected)
+    decoded = _decode(data, inspected, store)
     if decoded.exact and decoded.address is not None:
         held = store.remember(decoded.address, decoded.value)
         store.note_path(source, decoded.address)
@@ -288,18 +287,10 @@ def _owned(value: ImageValue) -> ImageValue:
 
 
 _OVERLAP_FROM = 4 << 20  # hash a new value beside its encode from 4 MiB on
-_HASHING: ThreadPoolExecutor | None = None
-_HASHING_LOCK = threading.Lock()
-
-
-def _hashing() -> ThreadPoolExecutor:
-    global _HASHING
-    with _HASHING_LOCK:
-        if _HASHING is None:
-            _HASHING = ThreadPoolExecutor(
-                max(2, os.cpu_count() or 2), thread_name_prefix="gradio-lossless-hash"
-            )
-        return _HASHING
+# threads start on first use: constructing the pool at import costs nothing
+_HASHING = ThreadPoolExecutor(
+    max(2, os.cpu_count() or 2), thread_name_prefix="gradio-lossless-hash"
+)
 
 
 def _identify(store: Store, value: ImageValue) -> tuple[str, bytes]:
@@ -354,7 +345,7 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
     with work_budget().hold(2 * size):
         own = _owned(value)
         if address is None:
-            pending = _hashing().submit(_identify, store, own)
+            pending = _HASHING.submit(_identify, store, own)
             body = container.encode_body(own)
             address, digest = pending.result()
             if served := _stored(store, value, address, digest, format):
