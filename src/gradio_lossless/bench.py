@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from rich.console import Console
 
@@ -71,42 +72,51 @@ QUICK = {
 }
 
 
-def _sizes(text: str) -> list[Size]:
-    sizes: list[Size] = []
+T = TypeVar("T")
+
+
+def _comma_list(
+    text: str, parse: Callable[[str], T], what: str, example: str
+) -> list[T]:
+    """The distinct items of a comma list, in order; empty parts are skipped.
+
+    Raises:
+        argparse.ArgumentTypeError: an item ``parse`` refuses (its ValueError's
+            message), or no item at all.
+    """
+    items: list[T] = []
     for part in text.split(","):
         if not part.strip():
             continue
         try:
-            size = parse_size(part)
+            item = parse(part)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-        if size not in sizes:
-            sizes.append(size)
-    if not sizes:
+        if item not in items:
+            items.append(item)
+    if not items:
         raise argparse.ArgumentTypeError(
-            f"invalid sizes {text!r}; expected e.g. {DEFAULT_SIZES}"
+            f"invalid {what} {text!r}; expected e.g. {example}"
         )
-    return sizes
+    return items
+
+
+def _content_kind(part: str) -> ContentKind:
+    name = part.strip()
+    kind = next((k for k in CONTENT_KINDS if k == name), None)
+    if kind is None:
+        raise ValueError(
+            f"invalid content kind {name!r}; choose from {DEFAULT_CONTENT}"
+        )
+    return kind
+
+
+def _sizes(text: str) -> list[Size]:
+    return _comma_list(text, parse_size, "sizes", DEFAULT_SIZES)
 
 
 def _contents(text: str) -> list[ContentKind]:
-    kinds: list[ContentKind] = []
-    for part in text.split(","):
-        name = part.strip()
-        if not name:
-            continue
-        kind = next((k for k in CONTENT_KINDS if k == name), None)
-        if kind is None:
-            raise argparse.ArgumentTypeError(
-                f"invalid content kind {name!r}; choose from {DEFAULT_CONTENT}"
-            )
-        if kind not in kinds:
-            kinds.append(kind)
-    if not kinds:
-        raise argparse.ArgumentTypeError(
-            f"invalid content {text!r}; expected e.g. {DEFAULT_CONTENT}"
-        )
-    return kinds
+    return _comma_list(text, _content_kind, "content", DEFAULT_CONTENT)
 
 
 def _size(text: str) -> Size:
