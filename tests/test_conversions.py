@@ -309,3 +309,16 @@ def test_nbytes_counts_metadata() -> None:
     im.info.update(comment="x" * 50_000, icc_profile=b"\0" * 70_000, dpi=(72, 72))
     assert conversions.nbytes(im) >= 1000 + 50_000 + 70_000
     assert conversions.nbytes(im) < 1000 + 50_000 + 70_000 + 2048
+
+
+def test_a_png_of_a_million_tiny_chunks_is_read_as_plain_without_listing_them() -> None:
+    buf = io.BytesIO()
+    PIL.Image.new("RGB", (8, 8), "red").save(buf, "PNG")
+    png = buf.getvalue()
+    idat = png.index(b"IDAT") - 4
+    noise = struct.pack(">I", 0) + b"zzZz" + struct.pack(">I", zlib.crc32(b"zzZz"))
+    data = png[:idat] + noise * (container.MAX_CHUNKS + 10) + png[idat:]
+    with pytest.raises(CorruptImageError, match="more than 65536 chunks"):
+        container.read_chunks(data)
+    out = exact.decode(data)  # Pillow skips the unknown chunks
+    assert not out.exact and out.value.getpixel((0, 0)) == (255, 0, 0)

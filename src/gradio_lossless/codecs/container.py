@@ -43,6 +43,7 @@ from gradio_lossless.errors import CorruptImageError
 from gradio_lossless.keys import Keys
 
 __all__ = [
+    "MAX_CHUNKS",
     "META_CHUNK",
     "PNG_SIGNATURE",
     "RAW_CHUNK",
@@ -86,17 +87,26 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
-def read_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
+MAX_CHUNKS = 1 << 16
+"""The most chunks an exact PNG may have (ours have a few, plus Pillow's 64 KiB
+IDAT blocks: ~8,000 for the largest value the decoded-size cap allows)."""
+
+
+def read_chunks(data: bytes, limit: int = MAX_CHUNKS) -> list[tuple[bytes, int, int]]:
     """List (type, start of data, length) for each chunk of a PNG byte string.
 
     Raises:
-        CorruptImageError: when the chunk structure runs past the end of the data.
+        CorruptImageError: when the chunk structure runs past the end of the data,
+            or holds more than ``limit`` chunks (a list of a million 12-byte
+            chunks would take ~100 MB to describe a 12 MB file).
     """
     if not data.startswith(PNG_SIGNATURE):
         raise CorruptImageError("not a PNG file")
-    chunks = []
+    chunks: list[tuple[bytes, int, int]] = []
     pos = len(PNG_SIGNATURE)
     while pos + 8 <= len(data):
+        if len(chunks) >= limit:
+            raise CorruptImageError(f"PNG file of more than {limit} chunks")
         (length,) = struct.unpack(">I", data[pos : pos + 4])
         kind = data[pos + 4 : pos + 8]
         start = pos + 8

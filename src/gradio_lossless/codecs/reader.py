@@ -77,7 +77,10 @@ class Inspected:
 def _verified_header(data: bytes, keys: Keys) -> dict[str, Any] | None:
     """The glMD header of an exact PNG when its MAC verifies, else None. Only the
     file's own bytes are hashed before that."""
-    chunks = read_chunks(data)
+    try:
+        chunks = read_chunks(data)
+    except CorruptImageError:  # not one of ours: Pillow judges it as a plain PNG
+        return None
     meta = [(s, n) for k, s, n in chunks if k == META_CHUNK]
     if len(meta) != 1 or meta[0][1] <= MAC_BYTES:
         return None
