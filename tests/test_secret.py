@@ -107,3 +107,17 @@ def test_an_unwritable_secret_file_warns_and_keys_with_a_process_secret(
     with pytest.warns(RuntimeWarning):
         second = secret.load_secret(tmp_path / "cache")
     assert len(first) == 32 and first != second  # one of its own, each time
+
+
+def test_a_shared_folder_inside_the_served_cache_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gradio_lossless.store import get_store
+
+    monkeypatch.setenv("GRADIO_LOSSLESS_STORE", str(tmp_path / "cache" / "shared"))
+    with pytest.raises(
+        ValueError,
+        match=r"^GRADIO_LOSSLESS_STORE '.*/cache/shared' lies inside the Gradio cache",
+    ):
+        get_store(tmp_path / "cache")
+    assert not (tmp_path / "cache" / "shared" / "secret").exists()
