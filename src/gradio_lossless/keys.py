@@ -30,7 +30,6 @@ from collections.abc import Iterable
 
 import blake3
 import numpy as np
-import PIL.Image
 import xxhash
 
 from gradio_lossless import conversions
@@ -106,8 +105,5 @@ class Keys:
         never an address."""
         h = xxhash.xxh3_128(seed=self._change_seed)
         h.update(_identity_header(value))
-        if isinstance(value, PIL.Image.Image):
-            h.update(value.tobytes())
-        else:
-            h.update(_pixel_bytes(value))
+        h.update(_pixel_bytes(value))
         return h.digest()

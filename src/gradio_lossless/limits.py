@@ -83,7 +83,7 @@ def check_decoded(what: str, nbytes: int) -> None:
         )
 
 
-def _kind_of(key: object) -> str | None:
+def _kind_of(key: object) -> str:
     if key == "icc_profile":
         return "icc"
     if key == "exif":
@@ -103,8 +103,6 @@ def check_info(info: Mapping[Any, Any], comments: Sequence[bytes] = ()) -> None:
         if not isinstance(val, (str, bytes, bytearray)):
             continue
         kind = _kind_of(key)
-        if kind is None:
-            continue
         totals[kind] += len(val)
         cap = getattr(caps, kind)
         if totals[kind] > cap:

@@ -297,13 +297,19 @@ def _identify(store: Store, value: ImageValue) -> tuple[str, bytes]:
     return store.keys.address(value), store.keys.change_digest(value)
 
 
+def _files(store: Store, address: str, fmt: str) -> tuple[Path, Path]:
+    """(served file, exact PNG) of the value at ``address``: one file for "png",
+    ``image.<ext>`` beside ``exact.png`` for a display format."""
+    codec = spec(fmt)
+    target = store.folder(address) / f"image.{codec.extension}"
+    return target, target if codec.name == "png" else target.with_name("exact.png")
+
+
 def _stored(
     store: Store, value: ImageValue, address: str, digest: bytes | None, fmt: str
 ) -> str | None:
     """The served path when the value at ``address`` is stored already, else None."""
-    codec = spec(fmt)
-    target = store.folder(address) / f"image.{codec.extension}"
-    exact = target if codec.name == "png" else target.with_name("exact.png")
+    target, exact = _files(store, address, fmt)
     if not (target.is_file() and exact.is_file()):
         return None
     held = store.holding(address)
@@ -352,9 +358,7 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
                 return served
         else:
             body = container.encode_body(own)
-        folder = store.folder(address)
-        target = folder / f"image.{codec.extension}"
-        exact = target if codec.name == "png" else folder / "exact.png"
+        target, exact = _files(store, address, format)
         parts = container.seal(body, address=address, keys=store.keys)
         store.write(exact, parts)
         if codec.name != "png":
