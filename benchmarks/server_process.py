@@ -250,8 +250,8 @@ def _record_stats(path: str, every: float = 1.0) -> None:
     import json
     import threading
 
-    from gradio_lossless.memory import work_budget
-    from gradio_lossless.store import memory_held
+    from gradio_lossless.store.memory import work_budget
+    from gradio_lossless.store.store import memory_held
 
     def loop() -> None:
         with open(path, "a", encoding="utf-8") as out:

@@ -226,7 +226,7 @@ def _user(
     from gradio_client import Client, handle_file
 
     import gradio_lossless as gl
-    from gradio_lossless.conversions import nbytes, values_equal
+    from gradio_lossless.core.conversions import nbytes, values_equal
 
     rng = random.Random(1000 + index)
     folder = work / f"user{index}"
@@ -479,10 +479,10 @@ def run_soak(
         most value bytes users had in flight at once (what running functions hold:
         their input, their output and one temporary).
     """
-    from gradio_lossless.disk import DEFAULT_DISK_BYTES
-    from gradio_lossless.memory import DEFAULT_WORK_BYTES
-    from gradio_lossless.settings import env_bytes
-    from gradio_lossless.store import DEFAULT_MEMORY_BYTES
+    from gradio_lossless.core.settings import env_bytes
+    from gradio_lossless.store.disk import DEFAULT_DISK_BYTES
+    from gradio_lossless.store.memory import DEFAULT_WORK_BYTES
+    from gradio_lossless.store.store import DEFAULT_MEMORY_BYTES
 
     work = Path(workdir or tempfile.mkdtemp(prefix="gl-soak-"))
     cache = work / "cache"

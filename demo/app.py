@@ -3,7 +3,7 @@
 python demo/app.py        # or: gradio demo/app.py (auto-reload), gradio-lossless demo
 """
 
-from gradio_lossless.demo import build_demo
+from gradio_lossless.tools.demo.app import build_demo
 
 demo = build_demo()
 

@@ -29,18 +29,10 @@ import gradio as gr
 import numpy as np
 import PIL.Image
 
-from gradio_lossless.audit import (
-    LOSSLESS_COLOR,
-    STOCK_COLOR,
-    Fidelity,
-    connect,
-    default_image,
-    find_endpoint,
-    plot_fidelity,
-    read_array,
-    run_hops,
-)
 from gradio_lossless.components import Image
+from gradio_lossless.tools.audit.endpoint import connect, find_endpoint, run_hops
+from gradio_lossless.tools.audit.fidelity import Fidelity, default_image, read_array
+from gradio_lossless.tools.audit.plot import LOSSLESS_COLOR, STOCK_COLOR, plot_fidelity
 
 ROOT = Path(__file__).resolve().parents[1]
 CROP = 64  # side of the zoomed crop, in image pixels

@@ -3,9 +3,9 @@ files directly (components use their store's keys)."""
 
 from __future__ import annotations
 
-from gradio_lossless._types import ImageValue
 from gradio_lossless.codecs import container, reader
-from gradio_lossless.keys import Keys
+from gradio_lossless.core.keys import Keys
+from gradio_lossless.core.types import ImageValue
 
 KEYS = Keys(b"gradio-lossless test secret, 32+ bytes")
 

@@ -11,9 +11,10 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from gradio_lossless.audit import Fidelity, compare, plot_fidelity
 from gradio_lossless.cli import main
 from gradio_lossless.components import Gallery, Image
+from gradio_lossless.tools.audit.fidelity import Fidelity, compare
+from gradio_lossless.tools.audit.plot import plot_fidelity
 from tests.conftest import free_port
 from tests.samples import photo
 
@@ -138,7 +139,7 @@ def test_bad_url_exit_2_one_line(capsys):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_verbose_raises_instead(where):  # type: ignore[no-untyped-def]
     """--verbose (before or after the subcommand) shows the traceback."""
-    from gradio_lossless.audit import AuditError
+    from gradio_lossless.tools.audit.endpoint import AuditError
 
     args = ["audit", f"http://127.0.0.1:{free_port()}/", "--api-name", "/p"]
     args += ["--hops", "1"]

@@ -15,14 +15,15 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from gradio_lossless import bench_images, bench_targets
-from gradio_lossless.bench_contenders import CONTENDERS
-from gradio_lossless.bench_gallery import GalleryResult
-from gradio_lossless.bench_hops import HopResult
-from gradio_lossless.bench_images import format_size, parse_size, photo
-from gradio_lossless.bench_report import format_ratio
-from gradio_lossless.bench_targets import TargetResult, evaluate_targets
 from gradio_lossless.cli import main
+from gradio_lossless.tools.bench import images as bench_images
+from gradio_lossless.tools.bench import targets as bench_targets
+from gradio_lossless.tools.bench.contenders import CONTENDERS
+from gradio_lossless.tools.bench.gallery import GalleryResult
+from gradio_lossless.tools.bench.hops import HopResult
+from gradio_lossless.tools.bench.images import format_size, parse_size, photo
+from gradio_lossless.tools.bench.report import format_ratio
+from gradio_lossless.tools.bench.targets import TargetResult, evaluate_targets
 
 QUICK_SIZES = ["64x64", "160x90"]
 KINDS = ["resized", "tiled"]
@@ -291,7 +292,7 @@ class _BrokenGallery:
 
 @pytest.fixture
 def broken_lossless(monkeypatch: pytest.MonkeyPatch) -> None:
-    import gradio_lossless.bench_contenders as contenders
+    import gradio_lossless.tools.bench.contenders as contenders
 
     classes = {"image": _BrokenImage, "gallery": _BrokenGallery}
     monkeypatch.setattr(
@@ -363,10 +364,10 @@ def test_check_exit_code(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import gradio_lossless.bench
+    import gradio_lossless.tools.bench.command
 
     monkeypatch.setattr(
-        gradio_lossless.bench,
+        gradio_lossless.tools.bench.command,
         "evaluate_targets",
         lambda hops, gallery, contents: (_target(status),),
     )

@@ -14,10 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gradio_lossless import conversions
 from gradio_lossless.codecs import container
-from gradio_lossless.errors import CorruptImageError, LimitError, UnsupportedImageError
-from gradio_lossless.keys import Keys
+from gradio_lossless.core import conversions
+from gradio_lossless.core.errors import (
+    CorruptImageError,
+    LimitError,
+    UnsupportedImageError,
+)
+from gradio_lossless.core.keys import Keys
 from tests import exact
 from tests.samples import array_values, pil_values
 

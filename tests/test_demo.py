@@ -13,12 +13,12 @@ import PIL.Image
 import pytest
 from gradio_client import handle_file
 
-import gradio_lossless.demo as demo_module
-from gradio_lossless.audit import default_image
+import gradio_lossless.tools.demo.app as demo_module
 from gradio_lossless.cli import build_parser, main
 from gradio_lossless.components import Image
-from gradio_lossless.conversions import values_equal
-from gradio_lossless.demo import Trail, build_demo, hop
+from gradio_lossless.core.conversions import values_equal
+from gradio_lossless.tools.audit.fidelity import default_image
+from gradio_lossless.tools.demo.app import Trail, build_demo, hop
 from tests.samples import photo
 
 ROOT = Path(__file__).resolve().parents[1]

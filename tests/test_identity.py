@@ -10,8 +10,8 @@ import PIL.Image
 from gradio.data_classes import ImageData
 
 import gradio_lossless as gl
-from gradio_lossless.identity import Identities
-from gradio_lossless.store import get_store
+from gradio_lossless.store.identity import Identities
+from gradio_lossless.store.store import get_store
 from tests import exact
 from tests.samples import photo
 

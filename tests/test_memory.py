@@ -1,4 +1,4 @@
-"""The work budget and handing freed memory back (gradio_lossless.memory)."""
+"""The work budget and handing freed memory back (gradio_lossless.store.memory)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from gradio_lossless import memory
 from gradio_lossless.components import _payload
-from gradio_lossless.conversions import values_equal
-from gradio_lossless.memory import WorkBudget
-from gradio_lossless.store import Store
+from gradio_lossless.core.conversions import values_equal
+from gradio_lossless.store import memory
+from gradio_lossless.store.memory import WorkBudget
+from gradio_lossless.store.store import Store
 from tests import exact
 
 
@@ -143,7 +143,7 @@ def test_trimming_hands_freed_heap_memory_back() -> None:
     script = textwrap.dedent(
         """
         import ctypes, os, time
-        from gradio_lossless import memory
+        from gradio_lossless.store import memory
 
         def rss_mb():
             with open(f"/proc/{os.getpid()}/status") as f:
@@ -176,7 +176,7 @@ _ARENAS = textwrap.dedent(
     """
     import ctypes, sys, threading
     import gradio_lossless as gl
-    from gradio_lossless import memory
+    from gradio_lossless.store import memory
 
     if sys.argv[1] == "image":
         gl.Image()
@@ -224,7 +224,7 @@ def test_making_a_component_caps_malloc_arenas_at_the_cpu_count() -> None:
 
 def test_trimming_can_be_turned_off() -> None:
     script = (
-        "from gradio_lossless import memory; memory.release_freed_memory(); "
+        "from gradio_lossless.store import memory; memory.release_freed_memory(); "
         "print(memory._TRIMMER._trim is None)"
     )
     out = subprocess.run(

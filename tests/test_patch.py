@@ -19,7 +19,7 @@ from gradio_client import handle_file
 
 from gradio_lossless.components import Gallery as LosslessGallery
 from gradio_lossless.components import Image as LosslessImage
-from gradio_lossless.conversions import values_equal
+from gradio_lossless.core.conversions import values_equal
 from gradio_lossless.patch import (
     STOCK_GALLERY,
     STOCK_IMAGE,

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gradio_lossless import secret
-from gradio_lossless.shared import FolderBackend
+from gradio_lossless.store import secret
+from gradio_lossless.store.shared import FolderBackend
 
 
 def _generated(state: Path, served: Path) -> bytes:
@@ -77,7 +77,7 @@ def test_why_the_secret_is_not_in_the_cache_folder(server, tmp_path: Path) -> No
     a secret kept there would be anyone's who names its path."""
     import gradio as gr
 
-    from gradio_lossless.store import get_store
+    from gradio_lossless.store.store import get_store
 
     with gr.Blocks() as demo:
         gr.Textbox()
@@ -112,7 +112,7 @@ def test_an_unwritable_secret_file_warns_and_keys_with_a_process_secret(
 def test_a_shared_folder_inside_the_served_cache_folder_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gradio_lossless.store import get_store
+    from gradio_lossless.store.store import get_store
 
     monkeypatch.setenv("GRADIO_LOSSLESS_STORE", str(tmp_path / "cache" / "shared"))
     with pytest.raises(

@@ -13,10 +13,10 @@ from gradio.data_classes import ImageData
 
 import gradio_lossless as gl
 from benchmarks.server_process import tree_bytes
-from gradio_lossless import disk
 from gradio_lossless.components._payload import load, save
-from gradio_lossless.errors import EvictedReferenceError, StoreWriteError
-from gradio_lossless.store import Store
+from gradio_lossless.core.errors import EvictedReferenceError, StoreWriteError
+from gradio_lossless.store import disk
+from gradio_lossless.store.store import Store
 from tests import exact
 from tests.samples import photo
 
@@ -124,7 +124,7 @@ def test_through_the_component_eviction_is_a_gr_error() -> None:
     comp = gl.Image(type="numpy", format="webp")
     data = comp.postprocess(values(1, 48)[0])
     (Path(data.path).parent / "exact.png").unlink()
-    from gradio_lossless.store import get_store
+    from gradio_lossless.store.store import get_store
 
     get_store(comp.GRADIO_CACHE).forget()
     with pytest.raises(gr.Error) as info:
@@ -169,7 +169,7 @@ def test_gradio_delete_cache_removes_our_files_too(
         b = gl.Image(type="numpy", format="webp")
         gr.Button().click(lambda x: np.roll(x, 1, axis=0), a, b, api_name="hop")
     start = Path(gl.Image().postprocess(values(1, 40)[0]).path)
-    from gradio_lossless.store import get_store
+    from gradio_lossless.store.store import get_store
 
     store = get_store(a.GRADIO_CACHE)
     before = set(store.root.glob("*/image.webp"))

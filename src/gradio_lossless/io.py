@@ -6,10 +6,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from gradio_lossless._types import ImageValue
 from gradio_lossless.codecs import reader
-from gradio_lossless.keys import Keys
-from gradio_lossless.store import get_store
+from gradio_lossless.core.keys import Keys
+from gradio_lossless.core.types import ImageValue
+from gradio_lossless.store.store import get_store
 
 __all__ = ["machine_keys", "read"]
 

@@ -17,9 +17,9 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from gradio_lossless.audit import compare, default_image
-from gradio_lossless.conversions import values_equal
-from gradio_lossless.demo import build_demo
+from gradio_lossless.core.conversions import values_equal
+from gradio_lossless.tools.audit.fidelity import compare, default_image
+from gradio_lossless.tools.demo.app import build_demo
 from tests.conftest import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]

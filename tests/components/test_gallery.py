@@ -12,8 +12,8 @@ import pytest
 from gradio.components.gallery import GalleryData
 
 import gradio_lossless as gl
-from gradio_lossless import conversions
-from gradio_lossless.store import get_store
+from gradio_lossless.core import conversions
+from gradio_lossless.store.store import get_store
 from tests.samples import array_values, photo, pil_values
 
 

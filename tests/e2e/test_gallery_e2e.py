@@ -12,7 +12,7 @@ import pytest
 from gradio_client import handle_file
 
 import gradio_lossless as gl
-from gradio_lossless import conversions
+from gradio_lossless.core import conversions
 from tests.samples import array_values, photo, pil_values
 
 pytestmark = pytest.mark.e2e

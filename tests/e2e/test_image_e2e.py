@@ -17,7 +17,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
 import gradio_lossless as gl
-from gradio_lossless import conversions
+from gradio_lossless.core import conversions
 from tests.samples import array_values, photo, pil_values
 
 pytestmark = pytest.mark.e2e

@@ -22,7 +22,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 import gradio_lossless as gl
-from gradio_lossless.keys import Keys
+from gradio_lossless.core.keys import Keys
 from tests import exact
 from tests.samples import array_values, photo
 

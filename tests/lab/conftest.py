@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradio_lossless.lab.samples import LabImage, default_images
+from gradio_lossless.tools.lab.samples import LabImage, default_images
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import PIL.Image
 import pytest
 
 from gradio_lossless.cli import main
-from gradio_lossless.lab.samples import LabImage
+from gradio_lossless.tools.lab.samples import LabImage
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_only_unavailable_formats_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    from gradio_lossless.lab.formats import FORMATS, availability
+    from gradio_lossless.tools.lab.formats import FORMATS, availability
 
     if availability(FORMATS["jxl"]).available:  # pragma: no cover
         pytest.skip("pillow-jxl-plugin is installed here")

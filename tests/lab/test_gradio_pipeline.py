@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gradio_lossless.lab.gradio_pipeline import missing_reason
-from gradio_lossless.lab.hops import Job, Run, Setting, run_job
-from gradio_lossless.lab.runner import choose_crop
-from gradio_lossless.lab.samples import LabImage
+from gradio_lossless.tools.lab.gradio_pipeline import missing_reason
+from gradio_lossless.tools.lab.hops import Job, Run, Setting, run_job
+from gradio_lossless.tools.lab.runner import choose_crop
+from gradio_lossless.tools.lab.samples import LabImage
 
 FORMATS = ("webp", "jpeg", "png", "avif")
 

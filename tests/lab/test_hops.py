@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from gradio_lossless.lab.hops import Job, Run, Setting, run_job
-from gradio_lossless.lab.runner import LabConfig, choose_crop, run_lab
-from gradio_lossless.lab.samples import LabImage
+from gradio_lossless.tools.lab.hops import Job, Run, Setting, run_job
+from gradio_lossless.tools.lab.runner import LabConfig, choose_crop, run_lab
+from gradio_lossless.tools.lab.samples import LabImage
 
 
 def _run(image: LabImage, setting: Setting, hops: int) -> Run:

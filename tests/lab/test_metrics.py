@@ -11,9 +11,9 @@ import pytest
 from skimage.color import deltaE_ciede2000, rgb2lab
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from gradio_lossless.lab.hops import Job, Setting, run_job
-from gradio_lossless.lab.metrics import EXACT, Reference, measure
-from gradio_lossless.lab.samples import LabImage
+from gradio_lossless.tools.lab.hops import Job, Setting, run_job
+from gradio_lossless.tools.lab.metrics import EXACT, Reference, measure
+from gradio_lossless.tools.lab.samples import LabImage
 
 
 def _job(image: LabImage, setting: Setting, hops: int) -> Job:

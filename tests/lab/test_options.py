@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gradio_lossless.lab.formats import FORMATS, availability
-from gradio_lossless.lab.options import (
+from gradio_lossless.tools.lab.formats import FORMATS, availability
+from gradio_lossless.tools.lab.options import (
     parse_formats,
     parse_pipelines,
     parse_qualities,

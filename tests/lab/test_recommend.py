@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from gradio_lossless.lab.hops import HopRecord, Run, Setting
-from gradio_lossless.lab.metrics import EXACT, Fidelity
-from gradio_lossless.lab.recommend import Constraints, recommend
+from gradio_lossless.tools.lab.hops import HopRecord, Run, Setting
+from gradio_lossless.tools.lab.metrics import EXACT, Fidelity
+from gradio_lossless.tools.lab.recommend import Constraints, recommend
 
 
 def _run(image: str, setting: Setting, psnrs: list[float], size: int) -> Run:

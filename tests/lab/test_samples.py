@@ -9,7 +9,7 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from gradio_lossless.lab.samples import default_images, load_images
+from gradio_lossless.tools.lab.samples import default_images, load_images
 
 
 def test_default_set_is_built_offline(monkeypatch: pytest.MonkeyPatch) -> None:

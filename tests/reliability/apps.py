@@ -11,7 +11,7 @@ import gradio as gr
 import numpy as np
 
 import gradio_lossless as gl
-from gradio_lossless import conversions
+from gradio_lossless.core import conversions
 from tests.samples import array_values, pil_values
 
 

@@ -28,7 +28,7 @@ import pytest
 from gradio_client import handle_file
 
 import gradio_lossless as gl
-from gradio_lossless import conversions
+from gradio_lossless.core import conversions
 from tests import exact
 from tests.reliability.apps import modify, sample
 from tests.reliability.conftest import server_for

@@ -17,7 +17,7 @@ from gradio.data_classes import ImageData
 
 import gradio_lossless as gl
 from gradio_lossless.codecs import container
-from gradio_lossless.errors import LimitError
+from gradio_lossless.core.errors import LimitError
 from tests import exact
 
 

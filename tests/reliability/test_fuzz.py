@@ -42,9 +42,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gradio_lossless as gl
-from gradio_lossless import conversions
 from gradio_lossless.codecs import reader
-from gradio_lossless.errors import CorruptImageError
+from gradio_lossless.core import conversions
+from gradio_lossless.core.errors import CorruptImageError
 from tests import exact
 from tests.reliability.fuzz_inputs import Case, cases
 

@@ -36,11 +36,11 @@ import numpy as np
 import PIL.Image
 import PIL.PngImagePlugin
 
-from gradio_lossless import conversions
-from gradio_lossless._types import ImageValue
 from gradio_lossless.codecs import fast_png
-from gradio_lossless.errors import CorruptImageError
-from gradio_lossless.keys import Keys
+from gradio_lossless.core import conversions
+from gradio_lossless.core.errors import CorruptImageError
+from gradio_lossless.core.keys import Keys
+from gradio_lossless.core.types import ImageValue
 
 __all__ = [
     "MAX_CHUNKS",

@@ -24,8 +24,8 @@ import warnings
 import PIL.Image
 
 from gradio_lossless.codecs import available, spec
-from gradio_lossless.errors import CodecUnavailableError
-from gradio_lossless.keys import Keys
+from gradio_lossless.core.errors import CodecUnavailableError
+from gradio_lossless.core.keys import Keys
 
 __all__ = ["encode_display", "read_token", "token"]
 

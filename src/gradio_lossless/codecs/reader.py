@@ -21,8 +21,6 @@ from typing import Any
 import numpy as np
 import PIL.Image
 
-from gradio_lossless import conversions, limits
-from gradio_lossless._types import ImageValue
 from gradio_lossless.codecs import display
 from gradio_lossless.codecs.container import (
     META_CHUNK,
@@ -32,9 +30,10 @@ from gradio_lossless.codecs.container import (
     mac_parts,
     read_chunks,
 )
-from gradio_lossless.disk import is_address
-from gradio_lossless.errors import CorruptImageError, LimitError
-from gradio_lossless.keys import MAC_BYTES, Keys
+from gradio_lossless.core import conversions, limits
+from gradio_lossless.core.errors import CorruptImageError, LimitError
+from gradio_lossless.core.keys import MAC_BYTES, Keys, is_address
+from gradio_lossless.core.types import ImageValue
 
 __all__ = ["Decoded", "Inspected", "decode", "inspect", "materialize", "open_plain"]
 

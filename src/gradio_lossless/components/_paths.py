@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gradio_lossless.errors import UnreadablePathError
+from gradio_lossless.core.errors import UnreadablePathError
 
 __all__ = ["REFUSED", "readable"]
 

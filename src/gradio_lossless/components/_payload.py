@@ -21,17 +21,17 @@ import numpy as np
 import PIL.Image
 import PIL.ImageOps
 
-from gradio_lossless import conversions
-from gradio_lossless._types import ImageType, ImageValue
 from gradio_lossless.codecs import container, display, reader, spec
 from gradio_lossless.components._paths import REFUSED
-from gradio_lossless.errors import (
+from gradio_lossless.core import conversions
+from gradio_lossless.core.errors import (
     EvictedReferenceError,
     UnreadablePathError,
     UnsupportedImageError,
 )
-from gradio_lossless.memory import work_budget
-from gradio_lossless.store import Held, Store
+from gradio_lossless.core.types import ImageType, ImageValue
+from gradio_lossless.store.memory import work_budget
+from gradio_lossless.store.store import Held, Store
 
 __all__ = ["Loaded", "deliver", "load", "save", "save_returned"]
 

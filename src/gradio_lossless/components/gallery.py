@@ -18,9 +18,9 @@ from gradio_client import utils as client_utils
 from gradio_lossless.components import _signature
 from gradio_lossless.components._paths import readable
 from gradio_lossless.components._payload import deliver, load, save_returned
-from gradio_lossless.errors import LosslessError
-from gradio_lossless.memory import tune_allocator
-from gradio_lossless.store import Store, get_store
+from gradio_lossless.core.errors import LosslessError
+from gradio_lossless.store.memory import tune_allocator
+from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["Gallery"]
 

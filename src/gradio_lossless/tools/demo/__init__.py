@@ -1,0 +1,1 @@
+"""``gradio-lossless demo``: ``command`` parses, ``app`` builds the Gradio app."""
