@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from gradio_lossless.components import _payload
+from gradio_lossless.components._load import load
+from gradio_lossless.components._save import save
 from gradio_lossless.core.conversions import values_equal
 from gradio_lossless.store import memory
 from gradio_lossless.store.memory import WorkBudget
@@ -126,8 +127,8 @@ def test_concurrent_saves_and_loads_stay_within_the_budget_and_exact(
     ] * 2
 
     def hop(value: np.ndarray) -> bool:
-        path = _payload.save(value, store, format="png")
-        return values_equal(_payload.load(path, store).value, value)
+        path = save(value, store, format="png")
+        return values_equal(load(path, store).value, value)
 
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(hop, values))
@@ -249,6 +250,6 @@ def test_a_plain_upload_holds_the_budget_for_its_decoded_size(
     path = tmp_path / "upload.png"
     PIL.Image.new("I;16", (1500, 1000)).save(path)
     store = Store(tmp_path / "store", keys=exact.KEYS)
-    loaded = _payload.load(str(path), store)
+    loaded = load(str(path), store)
     assert not loaded.exact and loaded.value.mode == "I;16"
     assert budget.peak == path.stat().st_size + 2 * 1500 * 1000 * 2

@@ -13,7 +13,8 @@ from gradio.data_classes import ImageData
 
 import gradio_lossless as gl
 from benchmarks.server_process import tree_bytes
-from gradio_lossless.components._payload import load, save
+from gradio_lossless.components._load import load
+from gradio_lossless.components._save import save
 from gradio_lossless.core.errors import EvictedReferenceError, StoreWriteError
 from gradio_lossless.store import disk
 from gradio_lossless.store.store import Store

@@ -1,4 +1,4 @@
-"""Drop-in Gradio components (thin: the work is in _payload, store, codecs)."""
+"""Drop-in Gradio components (thin: the per-item work is in _load, _deliver and _save)."""
 
 from __future__ import annotations
 

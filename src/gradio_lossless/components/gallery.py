@@ -16,8 +16,10 @@ from gradio.data_classes import ImageData
 from gradio_client import utils as client_utils
 
 from gradio_lossless.components import _signature
+from gradio_lossless.components._deliver import deliver
+from gradio_lossless.components._load import load
 from gradio_lossless.components._paths import readable
-from gradio_lossless.components._payload import deliver, load, save_returned
+from gradio_lossless.components._save import save_returned
 from gradio_lossless.core.errors import LosslessError
 from gradio_lossless.store.memory import tune_allocator
 from gradio_lossless.store.store import Store, get_store

@@ -13,8 +13,10 @@ import PIL.Image
 from gradio.data_classes import Base64ImageData, ImageData
 
 from gradio_lossless.components import _signature
+from gradio_lossless.components._deliver import deliver
+from gradio_lossless.components._load import load
 from gradio_lossless.components._paths import readable
-from gradio_lossless.components._payload import deliver, load, save_returned
+from gradio_lossless.components._save import save_returned
 from gradio_lossless.core.errors import LosslessError
 from gradio_lossless.store.memory import tune_allocator
 from gradio_lossless.store.store import Store, get_store

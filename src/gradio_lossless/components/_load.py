@@ -1,0 +1,152 @@
+"""Reading the file a payload points at: this process's memory, the file's own
+verified headers, the store's files for that address, else the plain upload.
+
+Errors are our own; the components turn them into ``gr.Error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import PIL.Image
+
+from gradio_lossless.codecs import reader
+from gradio_lossless.components._paths import REFUSED
+from gradio_lossless.core.errors import EvictedReferenceError, UnreadablePathError
+from gradio_lossless.core.types import ImageValue
+from gradio_lossless.store.memory import work_budget
+from gradio_lossless.store.store import Held, Store
+
+__all__ = ["Loaded", "load", "recall"]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A payload file, read.
+
+    Parameters:
+        value: the image (shared with the store when exact: never mutate).
+        exact: True when the file carried (or stood for) an exact value we stored.
+        address: that value's address, when exact.
+        digest: that value's change digest, when exact.
+        path: the payload path.
+        fmt: the Pillow format of a plain upload ("PNG", "GIF", ...), else None.
+    """
+
+    value: ImageValue
+    exact: bool
+    address: str | None
+    digest: bytes | None
+    path: str
+    fmt: str | None = None
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes; one message for every failure (missing, a folder, no
+    permission), so the answer reveals nothing about what exists."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        raise UnreadablePathError(REFUSED) from None
+
+
+def _exact_sources(store: Store, address: str) -> Iterator[bytes]:
+    """Where an exact PNG of a value may be: beside a lossy served file, the served
+    PNG itself, then the shared backend (tried in that order, lazily)."""
+    folder = store.folder(address)
+    for candidate in (folder / "exact.png", folder / "image.png"):
+        try:
+            yield candidate.read_bytes()
+        except OSError:
+            continue
+    shared = store.shared_exact(address)
+    if shared is not None:
+        yield shared
+
+
+def _decode(data: bytes, inspected: reader.Inspected, store: Store) -> reader.Decoded:
+    """``reader.materialize`` within the work budget: the file's bytes plus up to
+    two pixel buffers (decoded, converted) are in flight while it runs."""
+    with work_budget().hold(len(data) + 2 * inspected.pixel_bytes):
+        return reader.materialize(data, inspected, store.keys)
+
+
+def _exact_from_disk(store: Store, address: str) -> ImageValue | None:
+    for data in _exact_sources(store, address):
+        inspected = reader.inspect(data, store.keys)
+        if inspected.header is not None and inspected.address == address:
+            return _decode(data, inspected, store).value
+    return None
+
+
+def recall(store: Store, address: str) -> Held | None:
+    held = store.recall(address)
+    if held is None:
+        value = _exact_from_disk(store, address)
+        if value is not None:
+            held = store.remember(address, value)
+    if held is not None:
+        store.touch(address)
+    return held
+
+
+def _evicted(path: str) -> EvictedReferenceError:
+    return EvictedReferenceError(
+        f"the exact value behind {Path(path).name!r} is no longer stored (it was "
+        "evicted or deleted); upload the original image again"
+    )
+
+
+def _exact(held: Held, address: str, path: str) -> Loaded:
+    return Loaded(held.value, True, address, held.digest, path)
+
+
+def load(path: str, store: Store, *, source: str | None = None) -> Loaded:
+    """Read the file a payload points at.
+
+    Order: this process's memory (by path), the file's own headers (an exact PNG
+    whose MAC verifies, or a display file whose address token verifies), memory and
+    the store's files for that address, then the file itself as a plain upload.
+
+    Parameters:
+        path: the payload path (what ``type="filepath"`` hands over).
+        store: the store.
+        source: where to read it (the path with symlinks resolved), if not ``path``.
+    Raises:
+        EvictedReferenceError: the file is gone, or its exact value is.
+        CorruptImageError: unreadable, truncated, not an image, or a bomb.
+        LimitError: metadata or decoded size over a cap.
+    """
+    source = source or path
+    owned = store.owns(source)
+    address = store.address_of_path(source) or owned
+    if address is not None:
+        held = recall(store, address)
+        if held is not None:
+            return _exact(held, address, path)
+        if owned is not None:  # our file, but its exact value is gone
+            raise _evicted(path)
+    data = _read(Path(source))
+    inspected = reader.inspect(data, store.keys)
+    if inspected.address is not None:
+        held = store.recall(inspected.address)
+        if held is None and inspected.token_only:
+            held = recall(store, inspected.address)
+            if held is None and store.folder(inspected.address).exists():
+                raise _evicted(path)  # a display file whose exact value is gone
+            # else: never stored here (another replica, no shared store): the
+            # display file is an ordinary upload of its pixels, never a guess
+        if held is not None:
+            store.touch(inspected.address)
+            store.note_path(source, inspected.address)
+            return _exact(held, inspected.address, path)
+    decoded = _decode(data, inspected, store)
+    if decoded.exact and decoded.address is not None:
+        held = store.remember(decoded.address, decoded.value)
+        store.note_path(source, decoded.address)
+        return _exact(held, decoded.address, path)
+    im = decoded.value
+    assert isinstance(im, PIL.Image.Image)  # noqa: S101 - plain decodes are PIL
+    return Loaded(im, False, None, None, path, im.format)

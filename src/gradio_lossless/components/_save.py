@@ -1,0 +1,178 @@
+"""Saving a value a user function returned: its exact PNG (and display file) in the
+store, under its address, computed once.
+
+No gradio imports here except at the edge (``add_watermark`` is gradio's own, so a
+watermark looks exactly as stock draws it).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import PIL.Image
+
+from gradio_lossless.codecs import container, display, spec
+from gradio_lossless.components._load import recall
+from gradio_lossless.core import conversions
+from gradio_lossless.core.errors import UnsupportedImageError
+from gradio_lossless.core.types import ImageValue
+from gradio_lossless.store.memory import work_budget
+from gradio_lossless.store.store import Store
+
+__all__ = ["save", "save_returned"]
+
+
+def _owned(value: ImageValue) -> ImageValue:
+    """What the store keeps: arrays by reference (borrowed, checked on recall), PIL
+    images as a private copy."""
+    return value if isinstance(value, np.ndarray) else conversions.copy_value(value)
+
+
+_OVERLAP_FROM = 4 << 20  # hash a new value beside its encode from 4 MiB on
+# threads start on first use: constructing the pool at import costs nothing
+_HASHING = ThreadPoolExecutor(
+    max(2, os.cpu_count() or 2), thread_name_prefix="gradio-lossless-hash"
+)
+
+
+def _identify(store: Store, value: ImageValue) -> tuple[str, bytes]:
+    return store.keys.address(value), store.keys.change_digest(value)
+
+
+def _files(store: Store, address: str, fmt: str) -> tuple[Path, Path]:
+    """(served file, exact PNG) of the value at ``address``: one file for "png",
+    ``image.<ext>`` beside ``exact.png`` for a display format."""
+    codec = spec(fmt)
+    target = store.folder(address) / f"image.{codec.extension}"
+    return target, target if codec.name == "png" else target.with_name("exact.png")
+
+
+def _stored(
+    store: Store, value: ImageValue, address: str, digest: bytes | None, fmt: str
+) -> str | None:
+    """The served path when the value at ``address`` is stored already, else None."""
+    target, exact = _files(store, address, fmt)
+    if not (target.is_file() and exact.is_file()):
+        return None
+    held = store.holding(address)
+    if held is None:
+        borrowed = isinstance(value, np.ndarray)
+        held = store.remember(address, _owned(value), borrowed=borrowed, digest=digest)
+    store.identities.note(value, address, held.digest)
+    store.note_path(target, address)
+    store.touch(address)
+    return str(target)
+
+
+def save(value: ImageValue, store: Store, *, format: str) -> str:
+    """Store a checked value and return the path of the file to serve.
+
+    ``format`` "png" serves the exact PNG itself; a lossy format serves that format,
+    stamped with the value's address token, and keeps the exact PNG beside it.
+
+    The address is the keyed hash of the value, computed once here; an object the
+    store already knows unchanged costs a change digest instead (``identity.py``).
+    A large new value is hashed on another core while this one encodes it, so it
+    costs the longer of the two, not their sum (a value already stored then wastes
+    that encode).
+    """
+    codec = spec(format)
+    known = store.identities.address_of(value)
+    address, digest = known if known is not None else (None, None)
+    size = conversions.nbytes(value)
+    if address is None and size < _OVERLAP_FROM:
+        address = store.keys.address(value)
+    if address is not None and (
+        served := _stored(store, value, address, digest, format)
+    ):
+        return served
+    # Arrays are kept by reference and re-checked on recall (a copy of a fresh
+    # 24 MB buffer costs ~50 ms of page faults here); PIL images are copied.
+    borrowed = isinstance(value, np.ndarray)
+    # the copy, the encoded bytes and a display image or raw chunk are in flight
+    with work_budget().hold(2 * size):
+        own = _owned(value)
+        if address is None:
+            pending = _HASHING.submit(_identify, store, own)
+            body = container.encode_body(own)
+            address, digest = pending.result()
+            if served := _stored(store, value, address, digest, format):
+                return served
+        else:
+            body = container.encode_body(own)
+        target, exact = _files(store, address, format)
+        parts = container.seal(body, address=address, keys=store.keys)
+        store.write(exact, parts)
+        if codec.name != "png":
+            shown = display.encode_display(
+                container.display_image(own),
+                codec.name,
+                display.token(address, store.keys),
+            )
+            store.write(target, shown)
+            if store.shared is not None:
+                store.share_exact(address, b"".join(parts))
+    held = store.remember(address, own, borrowed=borrowed, digest=digest)
+    store.identities.note(value, address, held.digest)
+    store.note_path(target, address)
+    store.note_path(exact, address)
+    return str(target)
+
+
+def save_returned(
+    value: object,
+    store: Store,
+    *,
+    format: str,
+    watermark: Any = None,
+) -> str:
+    """Save whatever a user function returned into an image output.
+
+    Returns:
+        the path to serve: the stored file for PIL images, arrays and files we
+        wrote; any other file path or URL as is (Gradio copies it into its cache
+        byte-for-byte).
+    Raises:
+        UnsupportedImageError: naming the value's type (and shape/dtype/mode).
+        CorruptImageError: a path that is not a readable image.
+    """
+    if watermark is not None and getattr(watermark, "watermark", None) is not None:
+        from gradio.image_utils import add_watermark
+
+        if isinstance(value, (str, Path)):
+            _check_image_path(value)
+            value = add_watermark(value, watermark)
+        else:
+            value = add_watermark(conversions.check_value(value), watermark)
+    if isinstance(value, (str, Path)):
+        text = str(value)
+        if text.startswith(("http://", "https://")):
+            return text
+        address = store.address_of_path(text) or store.owns(text)
+        held = recall(store, address) if address is not None else None
+        if held is not None:  # a file we wrote (e.g. a filepath input handed back)
+            return save(held.value, store, format=format)
+        _check_image_path(value)
+        return text
+    checked = conversions.check_value(value)
+    return save(checked, store, format=format)
+
+
+def _check_image_path(value: str | Path) -> None:
+    path = Path(value)
+    if not path.is_file():
+        raise UnsupportedImageError(
+            f"cannot use {conversions.describe(str(value))} as an image: no such file"
+        )
+    try:
+        with PIL.Image.open(path) as im:
+            im.size  # noqa: B018 - header parsed
+    except (PIL.UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UnsupportedImageError(
+            f"cannot use {conversions.describe(str(value))} as an image: "
+            "not an image file Pillow can read"
+        ) from None
