@@ -175,9 +175,7 @@ def _write_upload(value: Any, folder: Path, name: str, plain: bool) -> Path:
         PIL.Image.fromarray(value).save(path, compress_level=1)
     else:  # as the server (same machine, same secret) served it
         keys = machine_keys()
-        path.write_bytes(
-            container.encode(value, address=keys.address(value), keys=keys)
-        )
+        path.write_bytes(container.encode(value, keys=keys))
     return path
 
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from gradio_lossless.codecs import container
 from gradio_lossless.core import conversions
+from gradio_lossless.core.described import is_png_native
 from gradio_lossless.core.errors import (
     CorruptImageError,
     LimitError,
@@ -117,7 +118,7 @@ def test_the_exact_png_is_a_png_pillow_reads_with_standard_metadata(
     plain = PIL.Image.open(io.BytesIO(data))
     plain.load()
     assert plain.format == "PNG"
-    if container.is_png_native(im):
+    if is_png_native(im):
         assert plain.mode == im.mode and plain.tobytes() == im.tobytes()
         for key in ("parameters", "Comment", "icc_profile"):
             if im.info.get(key):

@@ -38,6 +38,7 @@ import PIL.PngImagePlugin
 
 from gradio_lossless.codecs import fast_png
 from gradio_lossless.core import conversions
+from gradio_lossless.core.described import Described, describe
 from gradio_lossless.core.errors import CorruptImageError
 from gradio_lossless.core.keys import Keys
 from gradio_lossless.core.types import ImageValue
@@ -51,7 +52,6 @@ __all__ = [
     "Parts",
     "display_image",
     "encode",
-    "is_png_native",
     "mac_parts",
     "read_chunks",
     "seal",
@@ -61,22 +61,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 META_CHUNK = b"glMD"
 RAW_CHUNK = b"glRW"
 SCHEMA = "gradio-lossless-v2"
-_NATIVE_PIL_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I;16"}
-
-
-def is_png_native(value: ImageValue) -> bool:
-    """True when a plain PNG reader gets the exact pixels back from the IDAT alone
-    (so a browser download or any PNG tool sees the real value)."""
-    if isinstance(value, np.ndarray):
-        mode = conversions.natural_mode(value)
-        return mode is not None and mode in _NATIVE_PIL_MODES
-    if value.mode == "P":
-        # Pillow sizes the PNG bit depth by the palette: indices past it would be lost
-        colors = len(value.getpalette() or []) // 3
-        highest = value.getextrema()[1]
-        assert isinstance(highest, int)  # noqa: S101 - single band
-        return value.palette is not None and highest < max(colors, 1)
-    return value.mode in _NATIVE_PIL_MODES
 
 
 # --- chunk plumbing ------------------------------------------------------------------
@@ -163,14 +147,15 @@ def _save_kwargs(im: PIL.Image.Image) -> dict[str, Any]:
 # --- encode -----------------------------------------------------------------------
 
 
-def display_image(value: ImageValue) -> PIL.Image.Image:
+def display_image(described: Described) -> PIL.Image.Image:
     """What the browser shows: the value itself where PNG holds it, else an 8-bit
     preview (uint16 -> top 8 bits, floats 0..1 -> 0..255, int32 clipped)."""
+    value = described.value
     if isinstance(value, np.ndarray):
-        if is_png_native(value):
-            return conversions.array_to_pil(value)
+        if described.native:
+            return conversions.array_to_pil(value, described.mode)
         return conversions.array_to_pil(conversions.preview_uint8(value))
-    if value.mode in _NATIVE_PIL_MODES and is_png_native(value):
+    if described.native:
         return value
     if value.mode == "P":
         return value.convert("RGBA")
@@ -183,12 +168,6 @@ def display_image(value: ImageValue) -> PIL.Image.Image:
         warnings.simplefilter("ignore")
         has_alpha = "A" in value.getbands()
         return value.convert("RGBA" if has_alpha else "RGB")
-
-
-def _raw_bytes(value: ImageValue) -> bytes:
-    if isinstance(value, np.ndarray):
-        return np.ascontiguousarray(value).tobytes()
-    return value.tobytes()
 
 
 def mac_parts(header_json: bytes, body: bytes) -> list[bytes | memoryview]:
@@ -263,25 +242,29 @@ class Body:
     after: list[bytes]
 
 
-def encode(value: ImageValue, *, address: str, keys: Keys) -> bytes:
-    """The exact PNG's bytes (``seal(encode_body(value), ...)`` joined)."""
-    return b"".join(seal(encode_body(value), address=address, keys=keys))
+def encode(value: ImageValue, *, keys: Keys) -> bytes:
+    """The exact PNG's bytes of a value (``describe``, ``keys.address``, then
+    ``seal(encode_body(...), ...)`` joined): for tools and tests; the save path
+    describes a value once and calls the parts itself."""
+    described = describe(value)
+    body = encode_body(described)
+    return b"".join(seal(body, address=keys.address(described), keys=keys))
 
 
 def seal(body: Body, *, address: str, keys: Keys) -> Parts:
     """The exact PNG of an encoded body, as the parts it is written from.
 
     Parameters:
-        body: ``encode_body(value)``.
-        address: the value's address (``keys.address(value)``), computed once by
-            the caller.
+        body: ``encode_body(described)``.
+        address: the value's address (``keys.address(described)``), computed once
+            by the caller.
         keys: the server's keys; the file's MAC is made with them.
     """
     header = {"schema": SCHEMA, "address": address, **body.header}
     return _seal(body.png, header, keys, body.before, body.after)
 
 
-def encode_body(value: ImageValue) -> Body:
+def encode_body(described: Described) -> Body:
     """Encode a value's pixels and metadata for its exact PNG (the costly part,
     which needs no address: a caller may run it while the address is hashed).
 
@@ -290,17 +273,14 @@ def encode_body(value: ImageValue) -> Body:
     PNG chunks: text, ICC profile, EXIF, DPI, transparency).
 
     Parameters:
-        value: a checked PIL image or array.
+        described: the value, described once (``core.described.describe``); its
+            header and raw pixels are used as they are.
     """
-    native = is_png_native(value)
-    header: dict[str, Any] = {"pixels": "idat" if native else "raw"}
-    if isinstance(value, np.ndarray):
-        header.update(kind="numpy", dtype=value.dtype.str, shape=list(value.shape))
-        save_kwargs: dict[str, Any] = {}
-    else:
-        header.update(kind="pil", mode=value.mode, size=list(value.size))
-        header["info"] = conversions.info_to_json(value.info)
-        header.update(conversions.palette_fields(value))
+    value = described.value
+    native = described.native
+    header = dict(described.header)
+    save_kwargs: dict[str, Any] = {}
+    if isinstance(value, PIL.Image.Image):
         save_kwargs = _save_kwargs(value)
         if not native:  # the preview's pixels are not the value's: no tRNS
             save_kwargs.pop("transparency", None)
@@ -311,7 +291,7 @@ def encode_body(value: ImageValue) -> Body:
         and value.shape[2] in (3, 4)
     ):
         return Body(fast_png.encode_array(value), header, [], [])
-    display = display_image(value)  # no copy for native PIL values
+    display = display_image(described)  # no copy for native PIL values
     if display.mode in ("RGB", "RGBA") and fast_png.available():
         png = fast_png.encode(display)
         extra = _metadata_chunks(display, save_kwargs) if save_kwargs else []
@@ -322,5 +302,5 @@ def encode_body(value: ImageValue) -> Body:
             display.save(buf, "PNG", compress_level=1, **save_kwargs)
         png = buf.getvalue()
         extra = []
-    after = [] if native else [_chunk(RAW_CHUNK, zlib.compress(_raw_bytes(value), 1))]
-    return Body(png, header, list(extra), after)
+    raw = [] if native else [_chunk(RAW_CHUNK, zlib.compress(described.pixels, 1))]
+    return Body(png, header, list(extra), raw)

@@ -13,10 +13,11 @@ import numpy as np
 import PIL.Image
 import PIL.ImageOps
 
-from gradio_lossless.codecs import container, spec
+from gradio_lossless.codecs import spec
 from gradio_lossless.components._load import Loaded
 from gradio_lossless.components._save import save
 from gradio_lossless.core import conversions
+from gradio_lossless.core.described import is_png_native
 from gradio_lossless.core.types import ImageType, ImageValue
 from gradio_lossless.store.memory import work_budget
 from gradio_lossless.store.store import Store
@@ -52,7 +53,7 @@ def _exact_file(value: ImageValue, store: Store, fmt: str) -> str:
     path = save(value, store, format=fmt)
     address = store.owns(path)
     folder = Path(path).parent
-    if container.is_png_native(value):
+    if is_png_native(value):
         return str(folder / ("image.png" if spec(fmt).name == "png" else "exact.png"))
     target = folder / "exact.tiff"
     if not target.exists():

@@ -7,6 +7,7 @@ watermark looks exactly as stock draws it).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,18 +19,22 @@ import PIL.Image
 from gradio_lossless.codecs import container, display, spec
 from gradio_lossless.components._load import recall
 from gradio_lossless.core import conversions
+from gradio_lossless.core.described import Described, describe
 from gradio_lossless.core.errors import UnsupportedImageError
 from gradio_lossless.core.types import ImageValue
 from gradio_lossless.store.memory import work_budget
-from gradio_lossless.store.store import Store
+from gradio_lossless.store.store import Held, Store
 
 __all__ = ["save", "save_returned"]
 
 
-def _owned(value: ImageValue) -> ImageValue:
+def _owned(described: Described) -> Described:
     """What the store keeps: arrays by reference (borrowed, checked on recall), PIL
-    images as a private copy."""
-    return value if isinstance(value, np.ndarray) else conversions.copy_value(value)
+    images as a private copy (same pixels and metadata, so the same facts)."""
+    value = described.value
+    if isinstance(value, np.ndarray):
+        return described
+    return dataclasses.replace(described, value=conversions.copy_value(value))
 
 
 _OVERLAP_FROM = 4 << 20  # hash a new value beside its encode from 4 MiB on
@@ -39,8 +44,8 @@ _HASHING = ThreadPoolExecutor(
 )
 
 
-def _identify(store: Store, value: ImageValue) -> tuple[str, bytes]:
-    return store.keys.address(value), store.keys.change_digest(value)
+def _identify(store: Store, described: Described) -> tuple[str, bytes]:
+    return store.keys.address(described), store.keys.change_digest(described)
 
 
 def _files(store: Store, address: str, fmt: str) -> tuple[Path, Path]:
@@ -52,7 +57,7 @@ def _files(store: Store, address: str, fmt: str) -> tuple[Path, Path]:
 
 
 def _stored(
-    store: Store, value: ImageValue, address: str, digest: bytes | None, fmt: str
+    store: Store, described: Described, address: str, digest: bytes | None, fmt: str
 ) -> str | None:
     """The served path when the value at ``address`` is stored already, else None."""
     target, exact = _files(store, address, fmt)
@@ -60,12 +65,23 @@ def _stored(
         return None
     held = store.holding(address)
     if held is None:
-        borrowed = isinstance(value, np.ndarray)
-        held = store.remember(address, _owned(value), borrowed=borrowed, digest=digest)
-    store.identities.note(value, address, held.digest)
+        held = _remember(store, address, _owned(described), digest)
+    store.identities.note(described.value, address, held.digest)
     store.note_path(target, address)
     store.touch(address)
     return str(target)
+
+
+def _remember(store: Store, address: str, own: Described, digest: bytes | None) -> Held:
+    return store.remember(
+        address,
+        own.value,
+        # Arrays are kept by reference and re-checked on recall (a copy of a fresh
+        # 24 MB buffer costs ~50 ms of page faults here); PIL images are copied.
+        borrowed=isinstance(own.value, np.ndarray),
+        digest=store.keys.change_digest(own) if digest is None else digest,
+        size=own.nbytes,
+    )
 
 
 def save(value: ImageValue, store: Store, *, format: str) -> str:
@@ -74,33 +90,32 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
     ``format`` "png" serves the exact PNG itself; a lossy format serves that format,
     stamped with the value's address token, and keeps the exact PNG beside it.
 
-    The address is the keyed hash of the value, computed once here; an object the
-    store already knows unchanged costs a change digest instead (``identity.py``).
-    A large new value is hashed on another core while this one encodes it, so it
-    costs the longer of the two, not their sum (a value already stored then wastes
-    that encode).
+    The value is described once (``core.described``): its identity header, exact
+    file header, pixel bytes and size are handed down to the keys, the store and
+    the container, never recomputed. The address is the keyed hash of that, computed
+    once here; an object the store already knows unchanged costs a change digest
+    instead (``identity.py``). A large new value is hashed on another core while
+    this one encodes it, so it costs the longer of the two, not their sum (a value
+    already stored then wastes that encode).
     """
     codec = spec(format)
-    known = store.identities.address_of(value)
+    described = describe(value)
+    known = store.identities.address_of(value, described)
     address, digest = known if known is not None else (None, None)
-    size = conversions.nbytes(value)
-    if address is None and size < _OVERLAP_FROM:
-        address = store.keys.address(value)
+    if address is None and described.nbytes < _OVERLAP_FROM:
+        address = store.keys.address(described)
     if address is not None and (
-        served := _stored(store, value, address, digest, format)
+        served := _stored(store, described, address, digest, format)
     ):
         return served
-    # Arrays are kept by reference and re-checked on recall (a copy of a fresh
-    # 24 MB buffer costs ~50 ms of page faults here); PIL images are copied.
-    borrowed = isinstance(value, np.ndarray)
     # the copy, the encoded bytes and a display image or raw chunk are in flight
-    with work_budget().hold(2 * size):
-        own = _owned(value)
+    with work_budget().hold(2 * described.nbytes):
+        own = _owned(described)
         if address is None:
-            pending = _HASHING.submit(_identify, store, own)
+            pending = _HASHING.submit(_identify, store, described)
             body = container.encode_body(own)
             address, digest = pending.result()
-            if served := _stored(store, value, address, digest, format):
+            if served := _stored(store, described, address, digest, format):
                 return served
         else:
             body = container.encode_body(own)
@@ -116,7 +131,7 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
             store.write(target, shown)
             if store.shared is not None:
                 store.share_exact(address, b"".join(parts))
-    held = store.remember(address, own, borrowed=borrowed, digest=digest)
+    held = _remember(store, address, own, digest)
     store.identities.note(value, address, held.digest)
     store.note_path(target, address)
     store.note_path(exact, address)

@@ -238,10 +238,21 @@ def info_from_json(pairs: list[list[Any]]) -> dict[str, Any]:
 # --- fingerprint ------------------------------------------------------------------
 
 
-def identity_header(value: ImageValue) -> dict[str, Any]:
+def identity_header(
+    value: ImageValue,
+    *,
+    info: list[list[Any]] | None = None,
+    palette: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """What identifies a value besides its pixels: kind, mode or dtype, shape,
     palette and metadata (hashed with the pixels by ``fingerprint`` and by the
-    keyed address, ``keys.Keys.address``)."""
+    keyed address, ``keys.Keys.address``).
+
+    Parameters:
+        value: a checked value.
+        info: ``info_to_json(value.info)``, when the caller has it already.
+        palette: ``palette_fields(value)``, when the caller has it already.
+    """
     if isinstance(value, np.ndarray):
         return {
             "s": _SCHEMA,
@@ -254,9 +265,9 @@ def identity_header(value: ImageValue) -> dict[str, Any]:
         "k": "pil",
         "mode": value.mode,
         "size": value.size,
-        "info": info_to_json(value.info),
+        "info": info_to_json(value.info) if info is None else info,
     }
-    header.update(palette_fields(value))
+    header.update(palette_fields(value) if palette is None else palette)
     return header
 
 
@@ -345,10 +356,15 @@ def preview_uint8(arr: PixelArray) -> PixelArray:
         return (np.clip(scaled, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def array_to_pil(arr: PixelArray) -> PIL.Image.Image:
+def array_to_pil(arr: PixelArray, mode: str | None = None) -> PIL.Image.Image:
     """PIL image of an array: exact where ``natural_mode`` exists, else of the 8-bit
-    ``preview_uint8`` rendering (what stock Gradio does to such arrays)."""
-    mode = natural_mode(arr)
+    ``preview_uint8`` rendering (what stock Gradio does to such arrays).
+
+    Parameters:
+        arr: a checked array.
+        mode: its ``natural_mode``, when the caller knows it already.
+    """
+    mode = mode or natural_mode(arr)
     if mode is None:
         arr = preview_uint8(arr)
         mode = natural_mode(arr)

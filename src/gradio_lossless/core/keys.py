@@ -23,16 +23,14 @@ addresses for the same value.
 from __future__ import annotations
 
 import hmac
-import json
 import struct
 import warnings
 from collections.abc import Iterable
 
 import blake3
-import numpy as np
 import xxhash
 
-from gradio_lossless.core import conversions
+from gradio_lossless.core.described import Described, describe
 from gradio_lossless.core.types import ImageValue
 
 __all__ = ["ADDRESS_HEX", "MAC_BYTES", "Keys", "is_address"]
@@ -49,16 +47,14 @@ def is_address(name: str) -> bool:
     return len(name) == ADDRESS_HEX and all(c in "0123456789abcdef" for c in name)
 
 
-def _pixel_bytes(value: ImageValue) -> memoryview | bytes:
-    if isinstance(value, np.ndarray):
-        return np.ascontiguousarray(value).view(np.uint8).reshape(-1).data
-    return value.tobytes()
-
-
-def _identity_header(value: ImageValue) -> bytes:
+def _described(value: ImageValue | Described) -> Described:
+    """``value`` described; a bare value's dropped-metadata warning is not repeated
+    here (``describe`` on the save path gives it once)."""
+    if isinstance(value, Described):
+        return value
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return json.dumps(conversions.identity_header(value), sort_keys=True).encode()
+        return describe(value)
 
 
 class Keys:
@@ -82,15 +78,18 @@ class Keys:
         seed = derive("change")
         self._change_seed = int.from_bytes(seed[:8], "little")
 
-    def address(self, value: ImageValue) -> str:
-        """The value's address: 64 lowercase hex digits."""
-        pixels = _pixel_bytes(value)
-        threads = blake3.blake3.AUTO if len(pixels) >= _THREADS_FROM else 1
+    def address(self, value: ImageValue | Described) -> str:
+        """The value's address: 64 lowercase hex digits.
+
+        Parameters:
+            value: a checked value, or its ``describe`` (then nothing is recomputed).
+        """
+        d = _described(value)
+        threads = blake3.blake3.AUTO if len(d.pixels) >= _THREADS_FROM else 1
         h = blake3.blake3(key=self._address_key, max_threads=threads)
-        header = _identity_header(value)
-        h.update(struct.pack("<Q", len(header)))
-        h.update(header)
-        h.update(pixels)
+        h.update(struct.pack("<Q", len(d.identity)))
+        h.update(d.identity)
+        h.update(d.pixels)
         return h.hexdigest()
 
     def mac(self, parts: Iterable[bytes | memoryview]) -> bytes:
@@ -106,10 +105,15 @@ class Keys:
         """True when ``tag`` is the MAC of ``parts`` (constant-time compare)."""
         return len(tag) == MAC_BYTES and hmac.compare_digest(tag, self.mac(parts))
 
-    def change_digest(self, value: ImageValue) -> bytes:
+    def change_digest(self, value: ImageValue | Described) -> bytes:
         """A seeded XXH3-128 of the value (header and pixels): a change detector,
-        never an address."""
+        never an address.
+
+        Parameters:
+            value: a checked value, or its ``describe`` (then nothing is recomputed).
+        """
+        d = _described(value)
         h = xxhash.xxh3_128(seed=self._change_seed)
-        h.update(_identity_header(value))
-        h.update(_pixel_bytes(value))
+        h.update(d.identity)
+        h.update(d.pixels)
         return h.digest()

@@ -28,6 +28,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 
+from gradio_lossless.core.described import Described
 from gradio_lossless.core.types import ImageValue
 
 __all__ = ["Identities"]
@@ -44,7 +45,7 @@ class Identities:
     """
 
     def __init__(
-        self, digest: Callable[[ImageValue], bytes], limit: int = _LIMIT
+        self, digest: Callable[[ImageValue | Described], bytes], limit: int = _LIMIT
     ) -> None:
         self._digest = digest
         self._limit = limit
@@ -69,14 +70,17 @@ class Identities:
             while len(self._known) > self._limit:
                 self._known.popitem(last=False)
 
-    def address_of(self, obj: ImageValue) -> tuple[str, bytes] | None:
+    def address_of(
+        self, obj: ImageValue, described: Described | None = None
+    ) -> tuple[str, bytes] | None:
         """(address, digest) when ``obj`` is a known object whose content has not
-        changed since it was noted, else None (costs one change digest)."""
+        changed since it was noted, else None (costs one change digest, of
+        ``described`` when the caller has described ``obj`` already)."""
         with self._lock:
             entry = self._known.get(id(obj))
         if entry is None or entry[0]() is not obj:
             return None
         _, address, digest = entry
-        if self._digest(obj) != digest:
+        if self._digest(obj if described is None else described) != digest:
             return None
         return address, digest

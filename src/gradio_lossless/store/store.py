@@ -121,6 +121,7 @@ class Store:
         *,
         borrowed: bool = False,
         digest: bytes | None = None,
+        size: int | None = None,
     ) -> Held:
         """Keep ``value`` in memory, unless memory already holds the value at
         ``address`` (then that one stays: nothing replaces a held value, except a
@@ -133,6 +134,7 @@ class Store:
                 and may change it: ``recall`` then re-checks its change digest
                 instead of us copying it up front.
             digest: its change digest, if already computed.
+            size: its ``conversions.nbytes``, if already computed.
         Returns:
             what memory holds for ``address`` now (or would, when it does not fit).
         """
@@ -143,7 +145,9 @@ class Store:
                 return old
         if digest is None:
             digest = self.keys.change_digest(value)
-        held = Held(value, conversions.nbytes(value), borrowed, digest)
+        held = Held(
+            value, conversions.nbytes(value) if size is None else size, borrowed, digest
+        )
         if held.size > self.memory_bytes:
             return held
         with self._lock:
