@@ -364,10 +364,9 @@ def test_check_exit_code(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import gradio_lossless.tools.bench.command
-
+    # the command imports its work when it runs, so the targets module is patched
     monkeypatch.setattr(
-        gradio_lossless.tools.bench.command,
+        bench_targets,
         "evaluate_targets",
         lambda hops, gallery, contents: (_target(status),),
     )
