@@ -228,12 +228,18 @@ def test_sigkill_during_writes_leaves_no_partial_file_and_values_stay_exact() ->
                     with lock:
                         served.append((str(keep), want, address))
 
+            before = len(served)
             threads = [
                 threading.Thread(target=user, args=(u, server.url)) for u in range(4)
             ]
             for t in threads:
                 t.start()
-            time.sleep(random.uniform(1.0, 3.0))
+            # let requests flow first (on a loaded machine the clients take a
+            # while to connect), then kill at a random moment
+            deadline = time.monotonic() + 90
+            while len(served) <= before and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(random.uniform(0.2, 2.0))
             hit = None
             if round_ > 0:
                 watcher = subprocess.run(
