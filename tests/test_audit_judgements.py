@@ -13,8 +13,11 @@ the stock contract), the test accepts both and says which it saw.
 
 from __future__ import annotations
 
-import io
 import json
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -23,11 +26,7 @@ import PIL.Image
 import pytest
 
 from gradio_lossless.cli import main
-from gradio_lossless.codecs import container
 from gradio_lossless.components import Gallery, Image
-from gradio_lossless.core.keys import Keys
-from gradio_lossless.io import machine_keys
-from gradio_lossless.tools.audit.served import read_served
 from tests.samples import photo
 
 pytestmark = pytest.mark.e2e
@@ -261,64 +260,60 @@ def test_narrowed_dtype_degrades(app, capsys, tmp_path):  # type: ignore[no-unty
     ) in out
 
 
-# --- what a served file is (no server) ---------------------------------------
+# --- an app under another server secret (what a remote audit sees) ----------
 
 
-def _encoded(im: PIL.Image.Image, fmt: str, **kwargs) -> bytes:  # type: ignore[no-untyped-def]
-    buf = io.BytesIO()
-    im.save(buf, fmt, **kwargs)
-    return buf.getvalue()
+@pytest.fixture(scope="module")
+def remote_app():  # type: ignore[no-untyped-def]
+    """tests/audit_app.py in its own process, with its own secret: this client
+    cannot verify its exact PNGs."""
+    from tests.conftest import free_port
+    from tests.e2e.test_replicas import ROOT, _wait
 
-
-@pytest.mark.parametrize(
-    ("fmt", "kwargs", "lossless", "codec"),
-    [
-        ("PNG", {}, True, "PNG"),
-        ("BMP", {}, True, "BMP"),
-        ("WEBP", {}, False, "WebP (VP8, lossy)"),
-        ("WEBP", {"lossless": True}, True, "WebP (VP8L, lossless)"),
-        ("JPEG", {"quality": 100}, False, "JPEG (lossy)"),
-        ("GIF", {}, False, "GIF (256-colour palette)"),
-        (
-            "TIFF",
-            {"compression": "tiff_adobe_deflate"},
-            True,
-            "TIFF (tiff_adobe_deflate)",
-        ),
-        ("TIFF", {"compression": "jpeg"}, False, "TIFF (jpeg)"),
-    ],
-)
-def test_served_formats(tmp_path, fmt, kwargs, lossless, codec):  # type: ignore[no-untyped-def]
-    path = tmp_path / f"image.{fmt.lower()}"
-    path.write_bytes(_encoded(PIL.Image.fromarray(photo(24, 32)), fmt, **kwargs))
-    served, value = read_served(path)
-    assert (served.format, served.lossless, served.codec) == (fmt, lossless, codec)
-    assert (served.exact_file, served.token, served.preview) == ("", False, False)
-    assert served.shape[:2] == value.shape[:2] == (24, 32)
-    assert served.dtype == str(value.dtype)
-
-
-def test_served_exact_png_verified_and_under_another_secret(tmp_path):  # type: ignore[no-untyped-def]
-    value = np.linspace(0, 1, 24 * 32 * 3).reshape(24, 32, 3)  # float64: a preview
-    keys = machine_keys()
-    ours = tmp_path / "ours.png"
-    ours.write_bytes(container.encode(value, address=keys.address(value), keys=keys))
-    served, read = read_served(ours)
-    assert (served.exact_file, served.preview) == ("verified", False)
-    assert (served.dtype, served.shape) == ("float64", (24, 32, 3))
-    assert read.dtype == np.float64 and read.tobytes() == value.tobytes()
-    assert served.describe().endswith(", exact (gradio-lossless)")
-
-    other = Keys(b"another server's secret, 32+ bytes")
-    theirs = tmp_path / "theirs.png"
-    theirs.write_bytes(
-        container.encode(value, address=other.address(value), keys=other)
+    port = free_port()
+    env = dict(
+        os.environ,
+        GRADIO_TEMP_DIR=tempfile.mkdtemp(prefix="gl-audit-remote-"),
+        XDG_STATE_HOME=tempfile.mkdtemp(prefix="gl-audit-state-"),
+        GRADIO_LOSSLESS_SECRET="another machine's secret, 32 characters or more",
+        GRADIO_ANALYTICS_ENABLED="False",
     )
-    served, read = read_served(theirs)
-    assert (served.exact_file, served.preview) == ("unverified", True)
-    assert served.declared == "float64 24×32×3"
-    assert served.dtype == "uint8" == read.dtype  # the 8-bit preview read here
-    assert served.describe() == (
-        f"PNG {served.nbytes / 1000:.1f} kB, exact (gradio-lossless, float64 "
-        "24×32×3; another secret: 8-bit preview read)"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.audit_app", str(port)], cwd=ROOT, env=env
     )
+    try:
+        _wait(port, proc)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_remote_exact_files_are_judged_exact(remote_app, thumbnail, capsys, tmp_path):  # type: ignore[no-untyped-def]
+    """Exact PNGs this client cannot verify: still exact files (the server reads
+    them back exactly); a float value is reported with the dtype it declares, and
+    the repeat compares the 8-bit previews this client reads."""
+    assert audit(remote_app, "/sepia", thumbnail, "--out", str(tmp_path)) == 0
+    out = capsys.readouterr().out
+    assert NON_IDENTITY in out
+    assert (
+        "✓ exact: /sepia served all 2 hops as exact files (gradio-lossless PNG)" in out
+    )
+    hops = json.loads((tmp_path / "audit.json").read_text())["hops"]
+    for hop in hops:
+        served = hop["served"]
+        assert served["exact_file"] == "unverified"
+        assert served["dtype"] == "uint8"  # what this client reads
+        # float64 kept (today): an 8-bit preview; uint8 under stock's contract
+        assert (served["declared"], served["preview"]) in {
+            ("float64 48×64×3", True),
+            ("uint8 48×64×3", False),
+        }
+        assert hop["repeat"]["bit_exact"] is True
+
+
+def test_remote_passthrough_is_an_identity(remote_app, thumbnail, capsys):  # type: ignore[no-untyped-def]
+    assert audit(remote_app, "/passthrough", thumbnail) == 0
+    out = capsys.readouterr().out
+    assert "judgement: identity" in out
+    assert "✓ bit-exact: /passthrough passed the image through 2 hops unchanged" in out
