@@ -62,9 +62,16 @@ def test_stock_app_degrades_exit_1(app, capsys, tmp_path):  # type: ignore[no-un
     code = audit(app, "--api-name", "/stock", "--hops", "3", "--out", str(tmp_path))
     out = capsys.readouterr().out
     assert code == 1
+    assert (
+        "judgement: near-identity: hop 1 came back close to the original (PSNR 35."
+    ) in out
     assert "✗ degrades: /stock changes the image from hop 1 (PSNR 35." in out
     report = json.loads((tmp_path / "audit.json").read_text())
+    assert report["judgement"]["kind"] == "near-identity"
+    assert report["verdict"]["exact"] is False
     assert [h["hop"] for h in report["hops"]] == [1, 2, 3]
+    assert {h["served"]["codec"] for h in report["hops"]} == {"WebP (VP8, lossy)"}
+    assert all(h["repeat"] is None for h in report["hops"])  # compared, not repeated
     assert not any(h["bit_exact"] for h in report["hops"])
     psnrs = [h["psnr"] for h in report["hops"]]
     assert 30 < psnrs[2] < psnrs[0] < 40  # each hop a new lossy generation
@@ -76,6 +83,10 @@ def test_stock_app_degrades_exit_1(app, capsys, tmp_path):  # type: ignore[no-un
 def test_lossless_app_survives_exit_0(app, capsys):  # type: ignore[no-untyped-def]
     assert audit(app, "--api-name", "lossless", "--hops", "4") == 0
     out = capsys.readouterr().out
+    assert (
+        "judgement: identity: hop 1 returned the image unchanged, so every hop is "
+        "compared with the original"
+    ) in out
     assert "✓ bit-exact: /lossless passed the image through 4 hops unchanged" in out
     assert out.count("∞") == 4
 
@@ -176,9 +187,17 @@ def test_compare() -> None:
     g = compare(a, np.dstack([a, a[..., :1]]))
     assert (g.bit_exact, g.note) == (False, "shape (16, 16, 3) -> (16, 16, 4)")
     assert math.isnan(g.psnr)
-    h = compare(a.astype(np.uint16), a)
-    assert (h.bit_exact, h.max_abs_error) == (False, 0.0)
-    assert h.note == "dtype uint16 -> uint8"
+    # a dtype change compares each image on its dtype's 0-1 scale, not against the
+    # original's peak (uint8 x against float32 x / 255 was "5.21 dB", issue 13)
+    h = compare(a, a.astype(np.float32) / 255)
+    assert (h.bit_exact, h.note) == (False, "dtype uint8 -> float32")
+    assert h.max_abs_error < 1e-7 and h.psnr > 140
+    wide = a.astype(np.uint16) * 257  # the same levels on 16 bits
+    assert compare(wide, a).max_abs_error == 0.0
+    assert compare(wide, a).note == "dtype uint16 -> uint8"
+    assert math.isinf(compare(wide, a).psnr)
+    squashed = compare(wide + 100, a)  # 16-bit detail the 8-bit copy lost
+    assert squashed.max_abs_error == pytest.approx(100 / 65535)
 
 
 def test_plot_draws_exact_hops_on_the_infinity_line() -> None:

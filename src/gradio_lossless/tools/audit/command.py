@@ -3,31 +3,28 @@
 The audit feeds one image through an endpoint of a running app again and again
 with ``gradio_client``. The output of hop k becomes the input of hop k+1, the way a
 client (or a ping-pong UI) chains calls. It uses the endpoint's first image input and
-first image output (a ``gr.Image``, or the first image of a ``gr.Gallery``) and
-compares every output with the original:
+first image output (a ``gr.Image``, or the first image of a ``gr.Gallery``; an
+update such as ``gr.Image(value=...)`` is unwrapped):
 
     gradio-lossless audit http://127.0.0.1:7860/ --api-name /predict --hops 20
 
-Exit status: 0 when the image survives every hop bit-exact, 1 when it degrades, 2 on
+Hop 1 picks the judgement (``judge``): an identity is compared with the original at
+every hop; an endpoint that changes the image (a flip, a filter) is judged by the
+files the app served (a lossy format, a narrowed dtype) and by calling every hop
+twice with the same upload. The report names the judgement it used.
+
+Exit status: 0 when the audit finds the image kept exactly, 1 when it degrades, 2 on
 a usage or connection error (one line on stderr; the traceback only with
-``--verbose``). ``--out DIR`` writes ``audit.png`` (PSNR per hop) and
-``audit.json`` (every hop).
+``--verbose``). ``--out DIR`` writes ``audit.png`` (PSNR against the original per
+hop) and ``audit.json`` (the judgement, the verdict and every hop).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from gradio_lossless.tools.audit.fidelity import Fidelity
 
 __all__ = ["configure", "run"]
 
@@ -57,7 +54,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--hops", type=_positive, required=True, help="how many hops")
     parser.add_argument(
-        "--out", type=Path, help="folder for audit.png (PSNR per hop) and audit.json"
+        "--out",
+        type=Path,
+        help="folder for audit.png (PSNR per hop) and audit.json (every hop)",
     )
     parser.add_argument(
         "--verbose",
@@ -68,7 +67,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the audit; 0 bit-exact, 1 degraded, 2 usage or connection error."""
+    """Run the audit; 0 exact, 1 degraded, 2 usage or connection error."""
     from gradio_lossless.tools.audit.endpoint import AuditError
 
     try:
@@ -84,14 +83,16 @@ def _audit(args: argparse.Namespace) -> int:
     import PIL.Image
     from rich.console import Console
 
+    from gradio_lossless.tools.audit.chain import run_chain
     from gradio_lossless.tools.audit.endpoint import (
         AuditError,
         connect,
         find_endpoint,
         one_line,
-        run_hops,
     )
     from gradio_lossless.tools.audit.fidelity import default_image, read_array
+    from gradio_lossless.tools.audit.judge import Hop, judge
+    from gradio_lossless.tools.audit.report import print_report, write_outputs
 
     console = Console()
     with tempfile.TemporaryDirectory(prefix="gl-audit-") as tmp:
@@ -112,98 +113,26 @@ def _audit(args: argparse.Namespace) -> int:
         endpoint = find_endpoint(client, args.api_name)
         with console.status(f"hop 1 of {args.hops}") as status:
 
-            def progress(fidelity: Fidelity, _: str) -> None:
-                status.update(f"hop {fidelity.hop + 1} of {args.hops}")
+            def progress(hop: Hop) -> None:
+                status.update(f"hop {hop.hop + 1} of {args.hops}")
 
-            results = run_hops(
-                client, endpoint, image, args.hops, original=original, on_hop=progress
+            judgement, hops = run_chain(
+                client,
+                endpoint,
+                Path(image),
+                args.hops,
+                original=original,
+                workdir=Path(tmp) / "served",
+                on_hop=progress,
             )
+    verdict = judge(judgement, hops, endpoint.api_name)
     console.print(
         f"audit {args.url.rstrip('/')} {endpoint.api_name}: {described}, "
-        f"{len(results)} hops"
+        f"{len(hops)} hops",
+        soft_wrap=True,
     )
-    console.print(_table(results))
-    degraded = [r for r in results if not r.bit_exact]
-    if degraded:
-        first, last = degraded[0], results[-1]
-        console.print(
-            f"[bold red]✗ degrades[/]: {endpoint.api_name} changes the image from hop "
-            f"{first.hop} ({_describe(first)}); after hop {last.hop}: {_describe(last)}"
-        )
-    else:
-        console.print(
-            f"[bold green]✓ bit-exact[/]: {endpoint.api_name} passed the image through "
-            f"{len(results)} hops unchanged"
-        )
+    print_report(console, judgement, hops, verdict)
     if args.out is not None:
-        written = _write_outputs(args.out, results, endpoint.api_name)
-        console.print(f"wrote {', '.join(str(p) for p in written)}")
-    return 1 if degraded else 0
-
-
-def _describe(f: Fidelity) -> str:
-    if f.bit_exact:
-        return "bit-exact"
-    parts = [f"PSNR {f.psnr:.2f} dB", f"max abs error {f.max_abs_error:g}"]
-    return ", ".join([*parts, f.note] if f.note else parts)
-
-
-def _rows_to_show(n: int) -> list[int]:
-    if n <= 25:
-        return list(range(1, n + 1))
-    return sorted({*range(1, 11), *range(20, n + 1, 10), n})
-
-
-def _table(results: Sequence[Fidelity]) -> Any:
-    from rich.table import Table
-
-    shown = _rows_to_show(len(results))
-    caption = None
-    if len(shown) < len(results):
-        caption = f"{len(shown)} of {len(results)} hops shown; --out writes them all"
-    table = Table(caption=caption)
-    table.add_column("hop", justify="right")
-    table.add_column("PSNR (dB)", justify="right")
-    table.add_column("max abs error", justify="right")
-    table.add_column("bit-exact", justify="center")
-    for hop in shown:
-        f = results[hop - 1]
-        psnr = "∞" if f.psnr == math.inf else f"{f.psnr:.2f}"
-        exact = (
-            "[green]✓[/]"
-            if f.bit_exact
-            else "[red]✗[/]" + (f" {f.note}" if f.note else "")
-        )
-        table.add_row(str(f.hop), psnr, f"{f.max_abs_error:g}", exact)
-    return table
-
-
-def _write_outputs(out: Path, results: Sequence[Fidelity], api_name: str) -> list[Path]:
-    from gradio_lossless.tools.audit.endpoint import AuditError
-    from gradio_lossless.tools.audit.plot import (
-        LOSSLESS_COLOR,
-        STOCK_COLOR,
-        plot_fidelity,
-    )
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AuditError(f"--out {str(out)!r}: {exc.strerror}") from None
-    color = LOSSLESS_COLOR if all(r.bit_exact for r in results) else STOCK_COLOR
-    fig = plot_fidelity(
-        {api_name: results}, title=f"audit {api_name}", colors={api_name: color}
-    )
-    png = out / "audit.png"
-    fig.savefig(png)
-    report = out / "audit.json"
-    rows = [{k: _json_number(v) for k, v in asdict(r).items()} for r in results]
-    report.write_text(json.dumps({"api_name": api_name, "hops": rows}, indent=2) + "\n")
-    return [png, report]
-
-
-def _json_number(value: Any) -> Any:
-    """JSON has no inf or nan: write those as the strings "inf" and "nan"."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
+        written = write_outputs(args.out, endpoint.api_name, judgement, hops, verdict)
+        console.print(f"wrote {', '.join(str(p) for p in written)}", soft_wrap=True)
+    return 0 if verdict.exact else 1

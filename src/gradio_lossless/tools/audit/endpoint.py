@@ -12,7 +12,15 @@ from gradio_lossless.tools.audit.fidelity import Array, Fidelity, compare, read_
 if TYPE_CHECKING:
     from gradio_client import Client
 
-__all__ = ["AuditError", "Endpoint", "connect", "find_endpoint", "one_line", "run_hops"]
+__all__ = [
+    "AuditError",
+    "Endpoint",
+    "call",
+    "connect",
+    "find_endpoint",
+    "one_line",
+    "run_hops",
+]
 
 
 class AuditError(Exception):
@@ -116,6 +124,54 @@ def find_endpoint(client: Client, api_name: str) -> Endpoint:
     )
 
 
+def _unwrap(value: Any) -> Any:
+    """The value of an update-style output (``gr.Image(value=...)`` or
+    ``gr.update(value=...)`` returned by the function): gradio_client gives it as
+    ``{"__type__": "update", "value": ..., <other properties>}``."""
+    if isinstance(value, dict) and value.get("__type__") == "update":
+        return value.get("value")
+    return value
+
+
+def call(client: Client, endpoint: Endpoint, image: str | Path, *, hop: int) -> Path:
+    """Upload ``image`` (byte for byte) to ``endpoint`` once; the path of the image
+    file it served (downloaded by the client).
+
+    Update-style outputs are unwrapped; for a gallery, its first image is used.
+
+    Raises:
+        AuditError: the app raised an error or returned no image file.
+    """
+    from gradio_client import handle_file
+
+    args = list(endpoint.arguments)
+    upload = handle_file(str(image))
+    if endpoint.input_kind == "gallery":
+        upload = [{"image": upload, "caption": None}]
+    args[endpoint.image_input] = upload
+    try:
+        result = client.predict(*args, api_name=endpoint.api_name)
+    except Exception as exc:
+        raise AuditError(
+            f"hop {hop}: {endpoint.api_name} failed: {one_line(exc)}"
+        ) from exc
+    raw = result[endpoint.image_output] if endpoint.outputs > 1 else result
+    output = _unwrap(raw)
+    if output is None and raw is not None:
+        raise AuditError(
+            f"hop {hop}: {endpoint.api_name} returned an update without an image "
+            "value (only properties)"
+        )
+    if endpoint.output_kind == "gallery":
+        first = (output or [None])[0]
+        output = _unwrap(first.get("image") if isinstance(first, dict) else first)
+    if isinstance(output, dict):  # an image the client did not download
+        output = output.get("path")
+    if not output or not Path(str(output)).is_file():
+        raise AuditError(f"hop {hop}: {endpoint.api_name} returned no image file")
+    return Path(str(output))
+
+
 def run_hops(
     client: Client,
     endpoint: Endpoint,
@@ -125,7 +181,9 @@ def run_hops(
     original: Array | None = None,
     on_hop: Callable[[Fidelity, str], None] | None = None,
 ) -> list[Fidelity]:
-    """Feed ``image`` through ``endpoint`` ``hops`` times, output k into hop k+1.
+    """Feed ``image`` through ``endpoint`` ``hops`` times, output k into hop k+1, and
+    compare every output with the original (what a pass-through endpoint is
+    measured by; the audit's judgements are in ``chain``).
 
     Parameters:
         client: a connected client (see :func:`connect`).
@@ -139,31 +197,11 @@ def run_hops(
     Raises:
         AuditError: the app raised an error or returned no image.
     """
-    from gradio_client import handle_file
-
     reference = read_array(image) if original is None else original
     current = str(image)
     results: list[Fidelity] = []
     for hop in range(1, hops + 1):
-        args = list(endpoint.arguments)
-        upload = handle_file(current)
-        if endpoint.input_kind == "gallery":
-            upload = [{"image": upload, "caption": None}]
-        args[endpoint.image_input] = upload
-        try:
-            result = client.predict(*args, api_name=endpoint.api_name)
-        except Exception as exc:
-            raise AuditError(
-                f"hop {hop}: {endpoint.api_name} failed: {one_line(exc)}"
-            ) from exc
-        output = result[endpoint.image_output] if endpoint.outputs > 1 else result
-        if endpoint.output_kind == "gallery":
-            output = (output or [{}])[0].get("image")
-        if isinstance(output, dict):  # an image the client did not download
-            output = output.get("path")
-        if not output or not Path(str(output)).is_file():
-            raise AuditError(f"hop {hop}: {endpoint.api_name} returned no image file")
-        current = str(output)
+        current = str(call(client, endpoint, current, hop=hop))
         fidelity = compare(reference, read_array(current), hop=hop)
         results.append(fidelity)
         if on_hop is not None:

@@ -26,7 +26,8 @@ class Fidelity:
     Parameters:
         hop: the hop number, from 1.
         psnr: peak signal-to-noise ratio in dB, peak = the dtype's range; inf if exact.
-        max_abs_error: largest absolute difference, in the image's units (uint8 levels).
+        max_abs_error: largest absolute difference, in the image's units (uint8
+            levels); on the 0-1 scale when the dtype changed (see :func:`compare`).
         bit_exact: True when dtype, shape and every value are identical.
         ssim: mean structural similarity (1.0 means identical), when asked for.
         note: what changed besides the values, e.g. "shape (4, 4, 3) -> (4, 4, 4)".
@@ -55,6 +56,15 @@ def _data_range(original: Array) -> float:
     return span if span > 0 else 1.0
 
 
+def _unit_scale(image: Array) -> npt.NDArray[np.float64]:
+    """An image on a 0-1 scale: integers divided by their dtype's largest value
+    (uint8 255 and uint16 65535 both become 1.0), floats and bools as they are."""
+    out = image.astype(np.float64)
+    if np.issubdtype(image.dtype, np.integer):
+        out /= float(np.iinfo(image.dtype).max)
+    return out
+
+
 def compare(
     original: Array, candidate: Array, *, hop: int = 0, ssim: bool = False
 ) -> Fidelity:
@@ -67,7 +77,11 @@ def compare(
         ssim: also compute SSIM (``skimage.metrics.structural_similarity``; slower).
     Returns:
         A :class:`Fidelity`. PSNR comes from ``skimage.metrics.peak_signal_noise_ratio``
-        with the original dtype's full range as peak (255 for uint8).
+        with the original dtype's full range as peak (255 for uint8). When the dtype
+        changed, both images are first put on their dtype's 0-1 scale (integers
+        divided by the dtype's largest value; floats as they are) and the peak is 1,
+        so uint8 255 and uint16 65535 and float 1.0 compare equal; the result is
+        never bit-exact and its note names the change.
     """
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
@@ -76,16 +90,16 @@ def compare(
         return Fidelity(
             hop, math.nan, math.nan, False, math.nan if ssim else None, note
         )
-    note = (
-        ""
-        if original.dtype == candidate.dtype
-        else (f"dtype {original.dtype} -> {candidate.dtype}")
-    )
-    if not note and original.tobytes() == candidate.tobytes():
-        return Fidelity(hop, math.inf, 0.0, True, 1.0 if ssim else None)
-    a = original.astype(np.float64)
-    b = candidate.astype(np.float64)
-    peak = _data_range(original)
+    if original.dtype == candidate.dtype:
+        if original.tobytes() == candidate.tobytes():
+            return Fidelity(hop, math.inf, 0.0, True, 1.0 if ssim else None)
+        note = ""
+        a = original.astype(np.float64)
+        b = candidate.astype(np.float64)
+        peak = _data_range(original)
+    else:  # compare on each dtype's own 0-1 scale (255 = 65535 = 1.0)
+        note = f"dtype {original.dtype} -> {candidate.dtype}"
+        a, b, peak = _unit_scale(original), _unit_scale(candidate), 1.0
     max_err = float(np.nanmax(np.abs(a - b))) if a.size else 0.0
     psnr = (
         math.inf
