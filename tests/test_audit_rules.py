@@ -60,7 +60,7 @@ def test_served_exact_png_verified_and_under_another_secret(tmp_path):  # type: 
     value = np.linspace(0, 1, 24 * 32 * 3).reshape(24, 32, 3)  # float64: a preview
     keys = machine_keys()
     ours = tmp_path / "ours.png"
-    ours.write_bytes(container.encode(value, address=keys.address(value), keys=keys))
+    ours.write_bytes(container.encode(value, keys=keys))
     served, read = read_served(ours)
     assert (served.exact_file, served.preview) == ("verified", False)
     assert (served.dtype, served.shape) == ("float64", (24, 32, 3))
@@ -69,9 +69,7 @@ def test_served_exact_png_verified_and_under_another_secret(tmp_path):  # type: 
 
     other = Keys(b"another server's secret, 32+ bytes")
     theirs = tmp_path / "theirs.png"
-    theirs.write_bytes(
-        container.encode(value, address=other.address(value), keys=other)
-    )
+    theirs.write_bytes(container.encode(value, keys=other))
     served, read = read_served(theirs)
     assert (served.exact_file, served.preview) == ("unverified", True)
     assert served.declared == "float64 24×32×3"
