@@ -59,7 +59,11 @@ class Gallery(STOCK):
         _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
         tune_allocator()  # before the server's threads allocate (memory.py)
         super().__init__(value, format=format, **kwargs)
-        self._lossless_store()  # the secret is read (or made) now, not mid-request
+        # Inside an event listener Gradio runs only the outermost __init__ (the object
+        # is an update, or Chatbot content it builds again from its constructor
+        # arguments), so the stock part may not have run: no store to open yet.
+        if hasattr(self, "GRADIO_CACHE"):
+            self._lossless_store()  # the secret is read (or made) now, not mid-request
 
     def _lossless_store(self) -> Store:
         return get_store(self.GRADIO_CACHE)
