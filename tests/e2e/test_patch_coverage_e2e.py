@@ -97,6 +97,23 @@ def test_chatbot_image_component_content(server, patched: bool) -> None:  # type
         assert _max_diff(_pixels(served["pil"]), rgba) > 0
 
 
+def test_chatbot_value_built_with_the_app(server, patched: bool) -> None:  # type: ignore[no-untyped-def]
+    """gr.Chatbot(value=[... gr.Image(value=...)]) built with the app: the file the
+    page is given holds the exact value under patch(), a WebP copy on stock."""
+    rgb = photo(30, 40)
+    with gr.Blocks() as demo:
+        gr.Chatbot(value=[{"role": "assistant", "content": gr.Image(value=rgb)}])
+    with server(demo) as (_, client):
+        (chat,) = [c for c in client.config["components"] if c["type"] == "chatbot"]
+    served = chat["props"]["value"][0]["content"][0]["value"]["path"]
+    if patched:
+        assert Path(served).suffix == ".png"
+        assert values_equal(gl.read(served), rgb)
+    else:
+        assert Path(served).suffix == ".webp"
+        assert _max_diff(_pixels(served), rgb) > 0
+
+
 def test_chatbot_file_content_is_served_byte_for_byte(  # type: ignore[no-untyped-def]
     server, patched: bool, tmp_path: Path
 ) -> None:
