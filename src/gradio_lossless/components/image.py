@@ -12,7 +12,7 @@ import numpy as np
 import PIL.Image
 from gradio.data_classes import Base64ImageData, ImageData
 
-from gradio_lossless.components import _signature
+from gradio_lossless.components import _display, _signature
 from gradio_lossless.components._deliver import deliver
 from gradio_lossless.components._load import load
 from gradio_lossless.components._paths import readable
@@ -50,9 +50,12 @@ class Image(STOCK):
         value: str | PIL.Image.Image | np.ndarray[Any, Any] | Any | None = None,
         *,
         format: str = DEFAULT_FORMAT,
+        display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
     ) -> None:
         _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
+        self.lossless_display = _display.setting(display)
+        _display.install()  # serve renditions to <img> (_display.py)
         tune_allocator()  # before the server's threads allocate (memory.py)
         super().__init__(value, format=format, **kwargs)
         self._lossless_store()  # the secret is read (or made) now, not mid-request
@@ -124,6 +127,7 @@ class Image(STOCK):
                 format=self.format,
                 watermark=self.watermark,
             )
+            _display.after_save(self._lossless_store(), path, self.lossless_display)
         except LosslessError as exc:
             raise gr.Error(html.escape(f"Image output: {exc}", quote=False)) from exc
         orig_name = Path(path).name if Path(path).exists() else None
