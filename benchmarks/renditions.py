@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> None:
             im = PIL.Image.fromarray(pixels)
             stock_bytes = 0
             for c in CANDIDATES:
+                capped = c.cap is not None and max(size) > c.cap
+                if c.cap is not None and not capped and "(chosen)" not in c.name:
+                    continue  # the same as its full-resolution row
                 if not available(c):
                     print(f"| {kind} | {format_size(size)} | {c.name} | unavailable |")
                     continue

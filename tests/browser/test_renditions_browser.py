@@ -25,6 +25,7 @@ from tests.serving.apps import (
     PARAMETERS,
     VARY,
     big,
+    oriented,
     text_chunks,
     with_metadata,
 )
@@ -43,6 +44,7 @@ def app_url() -> Iterator[tuple[str, Any]]:
             with_metadata, None, meta, api_name="meta"
         )
         gr.Button("large", elem_id="go-large").click(big, None, large, api_name="large")
+        gr.Button("oriented", elem_id="go-oriented").click(oriented, None, meta)
     with serve(demo) as (url, client):
         yield url, client
 
@@ -117,3 +119,28 @@ def test_a_large_image_is_shown_capped(page: Any, app_url: tuple[str, Any]) -> N
         " return [i.naturalWidth, i.naturalHeight]; }"
     )
     assert natural == [1920, round(BIG[1] * 1920 / BIG[0])]
+
+
+def test_an_oriented_image_is_shown_as_its_png(
+    page: Any, app_url: tuple[str, Any]
+) -> None:
+    url, _ = app_url
+    page.goto(url)
+    response = _file_response(page, "#go-oriented")
+    assert response.headers["content-type"] == "image/webp"
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#meta img');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
+    sizes = page.evaluate(
+        """async () => {
+            const img = document.querySelector('#meta img');
+            const blob = await (await fetch(img.src)).blob();  // the exact PNG
+            const png = new Image();
+            png.src = URL.createObjectURL(blob);
+            await png.decode();
+            return [blob.type, [img.naturalWidth, img.naturalHeight],
+                    [png.naturalWidth, png.naturalHeight]];
+        }"""
+    )
+    assert sizes == ["image/png", [900, 1600], [900, 1600]]

@@ -69,14 +69,30 @@ def other(variant: int) -> np.ndarray[Any, Any]:
     return arr
 
 
-def with_metadata() -> PIL.Image.Image:
-    """A 1280×720 photo with a PNG text chunk and an ICC profile (sRGB)."""
+@functools.cache
+def _with_metadata() -> PIL.Image.Image:
     from PIL import ImageCms
 
     im = PIL.Image.fromarray(photo((1280, 720), kind="tiled", variant=3))
     im.info["parameters"] = PARAMETERS
+    # made once: a profile records when it was made
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
     im.info["icc_profile"] = profile.tobytes()
+    return im
+
+
+def with_metadata() -> PIL.Image.Image:
+    """A 1280×720 photo with a PNG text chunk and an ICC profile (sRGB)."""
+    return _with_metadata().copy()
+
+
+def oriented() -> PIL.Image.Image:
+    """A 1600×900 photo whose EXIF says "rotate 90° clockwise to show"
+    (orientation 6): browsers show its PNG 900×1600."""
+    im = PIL.Image.fromarray(photo((1600, 900), kind="tiled", variant=8))
+    exif = PIL.Image.Exif()
+    exif[0x0112] = 6
+    im.info["exif"] = exif.tobytes()
     return im
 
 
@@ -124,6 +140,7 @@ def serving_app(**blocks_kwargs: Any) -> gr.Blocks:
         gr.Button("again").click(lambda: other(1), None, out, api_name="same_as_exact")
         gr.Button("fixed").click(lambda: other(2), None, fixed, api_name="fixed")
         gr.Button("meta").click(with_metadata, None, meta, api_name="meta")
+        gr.Button("oriented").click(oriented, None, meta, api_name="oriented")
         gr.Button("gallery").click(
             lambda: [big(), hd(), small()], None, gallery, api_name="gallery"
         )

@@ -30,6 +30,7 @@ from tests.serving.apps import (
     other,
     serving_app,
     stock_webp,
+    with_metadata,
 )
 from tests.serving.conftest import Served, launched, served_path
 
@@ -201,6 +202,26 @@ def test_the_rendition_carries_its_token_and_lives_in_the_store(
     stripped = tmp_path / "stripped.webp"
     PIL.Image.fromarray(decode(shown.content)).save(stripped, "WEBP", lossless=True)
     assert served.client.predict(handle_file(stripped), api_name="/check") == "plain"
+
+
+def test_the_rendition_keeps_the_colour_profile(served: Served) -> None:
+    (filedata,) = served.call("meta")
+    shown = served.get(served.file_url(filedata), IMAGE_LOAD)
+    with PIL.Image.open(io.BytesIO(shown.content)) as im:
+        assert im.format == "WEBP"
+        assert im.info["icc_profile"] == with_metadata().info["icc_profile"]
+
+
+def test_the_rendition_is_turned_as_the_png_is_shown(served: Served) -> None:
+    (filedata,) = served.call("oriented")
+    shown = served.get(served.file_url(filedata), IMAGE_LOAD)
+    with PIL.Image.open(io.BytesIO(shown.content)) as im:
+        assert im.size == (900, 1600)  # turned in its pixels
+        assert im.getexif().get(0x0112) is None  # and carrying no orientation
+    exact = served.get(served.file_url(filedata)).content
+    with PIL.Image.open(io.BytesIO(exact)) as im:
+        assert im.size == (1600, 900)
+        assert im.getexif()[0x0112] == 6  # the exact file keeps its EXIF
 
 
 def test_gallery_items_get_renditions(served: Served) -> None:

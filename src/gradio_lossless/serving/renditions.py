@@ -25,8 +25,9 @@ quality 75 speed 6), always, whatever the sizes. ``display="exact"`` never makes
 (``<address>/rendition.webp``, ``<address>/rendition-<format>.<ext>``), written
 through the store: atomically, inside the disk budget, evicted with their value.
 A component's display setting, when it is not the default, is a one-word file
-``<address>/display`` written when the value is saved ("exact" is never
-overwritten: a value one component shows exact stays exact for all).
+``<address>/display`` written when the value is saved. It is a value's, not a
+URL's: a value returned into two components with different settings is shown as
+the one that returned it last says.
 
 **Trust**: a rendition carries its value's address token (``codecs/display.py``)
 like any display file. A rendition uploaded again resolves to its value only when
@@ -34,8 +35,9 @@ that token verifies under the server secret and the store holds the value;
 otherwise it is a plain upload of its pixels. Nothing ever reads a rendition as a
 value.
 
-Made on the first image load (``make``, in a worker thread), or ahead of it
-(``prefetch``).
+Made on a value's first image load (``submit``: on a worker thread, at most one
+per CPU; concurrent loads of one value share the work), not on the hop: an API
+client that never shows the image never pays for one.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import PIL.Image
+import PIL.ImageOps
 
 from gradio_lossless.codecs import available, container, display, spec
 from gradio_lossless.core.described import describe
@@ -67,10 +70,11 @@ __all__ = [
     "Kind",
     "Rendition",
     "check_display",
+    "downscale",
     "kind_of",
     "make",
     "mark",
-    "prefetch",
+    "submit",
 ]
 
 CAP = 1920
@@ -82,6 +86,7 @@ SMALL_RATIO = 1.25
 EXACT_NAME = "image.png"
 """The exact file a value folder serves (``format="png"``)."""
 POLICY_NAME = "display"
+_ORIENTATION = 0x0112
 
 DISPLAYS = ("rendition", "exact", "webp", "jpeg", "avif")
 _ALIASES = {"jpg": "jpeg"}
@@ -142,14 +147,13 @@ def check_display(value: str) -> str:
 
 
 def mark(store: Store, address: str, setting: str) -> None:
-    """Record a value's display setting beside it (nothing for the default)."""
-    if setting == "rendition":
-        return
+    """Record a value's display setting beside it (a stat and nothing more when
+    it is the default and no other setting was recorded)."""
     path = store.folder(address) / POLICY_NAME
-    current = _policy(path.parent)
-    if current == setting or current == "exact":
+    if setting == "rendition" and not path.exists():
         return
-    store.write(path, setting.encode("ascii"))
+    if _policy(path.parent) != setting:
+        store.write(path, setting.encode("ascii"))
 
 
 def _policy(folder: Path) -> str:
@@ -224,12 +228,25 @@ def _shown(store: Store, address: str, exact: Path) -> PIL.Image.Image:
         return im
 
 
+def _upright(im: PIL.Image.Image) -> PIL.Image.Image:
+    """The image turned as its EXIF orientation says. Browsers turn a PNG by its
+    eXIf orientation (Chromium does) but not every WebP by its EXIF, so the
+    rendition is turned in its pixels and carries no orientation."""
+    try:
+        orientation = im.getexif().get(_ORIENTATION, 1)
+    except Exception:  # a malformed EXIF: browsers ignore it too
+        return im
+    if orientation in range(2, 9):
+        return PIL.ImageOps.exif_transpose(im)
+    return im
+
+
 def _encode(store: Store, address: str, exact: Path, kind: Kind) -> bytes:
     im = _shown(store, address, exact)
     icc = im.info.get("icc_profile")
     nbytes = 4 * im.size[0] * im.size[1]
-    with work_budget().hold(2 * nbytes):
-        shown = downscale(_eight_bit(im), kind.cap)
+    with work_budget().hold(3 * nbytes):
+        shown = downscale(_eight_bit(_upright(im)), kind.cap)
         options = dict(kind.options)
         if icc:
             options["icc_profile"] = icc
@@ -299,9 +316,3 @@ def submit(store: Store, address: str, kind: Kind) -> Future[Rendition | None]:
             future = _PENDING[key] = _WORKERS.submit(make, store, address, kind)
             future.add_done_callback(lambda f: _done(key, f))
     return future
-
-
-def prefetch(store: Store, address: str) -> Future[Rendition | None] | None:
-    """Start making a value's rendition now, ahead of its first image load."""
-    kind = kind_of(store.folder(address))
-    return None if kind is None else submit(store, address, kind)
