@@ -223,9 +223,11 @@ def _shown(store: Store, address: str, exact: Path) -> PIL.Image.Image:
     held = store.recall(address)
     if held is not None:
         return container.display_image(describe(held.value))
-    with PIL.Image.open(exact) as im:
-        im.load()
-        return im
+    with warnings.catch_warnings():  # our own file: a large value is no bomb
+        warnings.simplefilter("ignore", PIL.Image.DecompressionBombWarning)
+        with PIL.Image.open(exact) as im:
+            im.load()
+            return im
 
 
 def _upright(im: PIL.Image.Image) -> PIL.Image.Image:
@@ -242,10 +244,16 @@ def _upright(im: PIL.Image.Image) -> PIL.Image.Image:
 
 
 def _encode(store: Store, address: str, exact: Path, kind: Kind) -> bytes:
-    im = _shown(store, address, exact)
-    icc = im.info.get("icc_profile")
-    nbytes = 4 * im.size[0] * im.size[1]
-    with work_budget().hold(3 * nbytes):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PIL.Image.DecompressionBombWarning)
+        with PIL.Image.open(exact) as header:  # reads the header only
+            width, height = header.size
+    held = store.holding(address)
+    value_bytes = held.size if held is not None else 4 * width * height
+    # the value's copy or decode, then up to three 8-bit images at once
+    with work_budget().hold(value_bytes + 3 * 4 * width * height):
+        im = _shown(store, address, exact)
+        icc = im.info.get("icc_profile")
         shown = downscale(_eight_bit(_upright(im)), kind.cap)
         options = dict(kind.options)
         if icc:
