@@ -29,7 +29,6 @@ from gradio_lossless.store.store import Store
 
 __all__ = [
     "DEFAULT_DISPLAY",
-    "DISPLAY_DOC",
     "add_renditions",
     "after_save",
     "install",
@@ -37,15 +36,6 @@ __all__ = [
 ]
 
 DEFAULT_DISPLAY = "rendition"
-DISPLAY_DOC = (
-    'display: What an <img> showing the image loads: "rendition" (the default) a '
-    "WebP at most 1920 pixels on its long side, or the exact PNG when that is small "
-    '(see README); "exact" always the exact PNG (pixel art, masks, scientific '
-    'images); "webp", "jpeg" or "avif" that format at full resolution, as stock '
-    "serves it. Downloads, API clients and the next function always get the exact "
-    'value. Applies with format="png".'
-)
-
 _MARK = "_gradio_lossless_renditions"
 _lock = threading.Lock()
 

@@ -46,7 +46,8 @@ class Gallery(STOCK):
     Drop-in gr.Gallery whose images arrive bit-exact at the next component (pixels,
     PIL mode or numpy dtype and shape, palette, metadata; captions kept), after any
     number of hops, in the browser and through gradio_client. Same parameters as
-    gr.Gallery (of the installed Gradio); only the default ``format`` differs.
+    gr.Gallery (of the installed Gradio); only the default ``format`` differs. One
+    more: ``display``, as for gradio_lossless.Image.
     """
 
     def __init__(

@@ -42,7 +42,11 @@ class Image(STOCK):
     Drop-in gr.Image whose values arrive bit-exact at the next component: pixels,
     PIL mode or numpy dtype and shape, palette and metadata, after any number of hops,
     in the browser and through gradio_client. Same parameters as gr.Image (of the
-    installed Gradio); only the default ``format`` differs ("png": lossless).
+    installed Gradio); only the default ``format`` differs ("png": lossless). One
+    more: ``display`` says what an ``<img>`` showing it loads: "rendition" (the
+    default: a WebP at most 1920 pixels long, or the exact PNG when that is small),
+    "exact", or "webp"/"jpeg"/"avif" at full resolution; downloads, API clients and
+    the next function always get the exact value (README).
     """
 
     def __init__(
