@@ -4,12 +4,13 @@
 libwebp method 2, with the long side capped at 1920 pixels. Chosen by measurement
 (``python -m benchmarks.renditions``, table in the README): on photo-like content
 it is 1.03-1.05× the bytes of stock Gradio's WebP (quality 80, method 4) at
-1920×1080 and about 0.3× at 3840×2160, at the same PSNR, and encodes 2.5-3× faster
-than stock's. JPEG through libjpeg-turbo encodes ten times faster again but took
-1.2-2.6× stock's bytes at full resolution; AVIF was as slow as stock's WebP or
-slower. The cap is a box filter: an integer ``reduce`` (3840 → 1920), then a box
-resize of what is left. 1920 is a full-HD screen's width: the image in a
-component, and full screen on a 1080p display, is shown without upscaling.
+1920×1080 and 0.31-0.42× at 3840×2160, at nearly the same PSNR, and encodes 2-2.5×
+faster than stock's at 1080p, 8-11× at 4K. JPEG through libjpeg-turbo encodes ten
+times faster again but took 1.2-2.6× stock's bytes at 1080p; AVIF was as slow as
+stock's WebP or slower. The cap is a box filter: an integer ``reduce`` (3840 →
+1920), then a box resize of what is left. 1920 is a full-HD screen's width: the
+image in a component, and full screen on a 1080p display, is shown without
+upscaling.
 
 **Served exact instead** when the exact PNG is at most ``SMALL_BYTES`` (32 KiB;
 no rendition is made), or at most ``SMALL_RATIO`` (1.25) times the rendition's
