@@ -7,6 +7,7 @@ the same URL, with ``Vary`` on both; small images, ``display="exact"`` and
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -222,6 +223,30 @@ def test_the_rendition_is_turned_as_the_png_is_shown(served: Served) -> None:
     with PIL.Image.open(io.BytesIO(exact)) as im:
         assert im.size == (1600, 900)
         assert im.getexif()[0x0112] == 6  # the exact file keeps its EXIF
+
+
+def test_a_rendition_that_cannot_be_written_leaves_the_exact_file(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    (filedata,) = served.call("fixed")  # display="webp": never served exact
+    path = served_path(filedata)
+    blocker = path.with_name("rendition-webp.webp")
+    blocker.unlink(missing_ok=True)
+    blocker.mkdir()  # the rendition's name is taken by a folder: the write fails
+    try:
+        with caplog.at_level(logging.WARNING, logger="gradio_lossless.serving"):
+            for _ in range(3):
+                shown = served.get(served.file_url(filedata), IMAGE_LOAD)
+                assert shown.status_code == 200
+                assert shown.headers["content-type"] == "image/png"
+                assert shown.headers["vary"] == VARY
+                assert shown.content == path.read_bytes()
+        warned = [r.getMessage() for r in caplog.records]
+        assert len(warned) == 1, warned  # once per value, not per request
+        assert "serving the exact file" in warned[0]
+        assert "StoreWriteError" in warned[0]
+    finally:
+        blocker.rmdir()
 
 
 def test_gallery_items_get_renditions(served: Served) -> None:

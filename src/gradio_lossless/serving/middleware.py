@@ -60,6 +60,7 @@ CACHE_CONTROL = ("private", "no-transform")
 _PROBE_DROPS = (b"range", b"if-range", b"if-none-match", b"if-modified-since")
 
 log = logging.getLogger("gradio_lossless.serving")
+_WARNED: set[tuple[str, str]] = set()
 
 
 def _ours(scope: Scope) -> tuple[Store, str, Path] | None:
@@ -219,11 +220,15 @@ class Renditions:
             return await asyncio.shield(
                 asyncio.wrap_future(submit(store, address, kind))
             )
-        except Exception:
-            log.warning(
-                "gradio-lossless: no %s for %s; serving the exact file",
-                kind.name,
-                address[:12],
-                exc_info=True,
-            )
+        except Exception as exc:
+            key = (address, kind.name)
+            if key not in _WARNED and len(_WARNED) < 1000:  # once per value, bounded
+                _WARNED.add(key)
+                log.warning(
+                    "gradio-lossless: no %s for %s… (%s: %s); serving the exact file",
+                    kind.name,
+                    address[:12],
+                    type(exc).__name__,
+                    exc,
+                )
             return None

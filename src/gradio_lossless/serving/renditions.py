@@ -36,8 +36,8 @@ that token verifies under the server secret and the store holds the value;
 otherwise it is a plain upload of its pixels. Nothing ever reads a rendition as a
 value.
 
-Made on a value's first image load (``submit``: on a worker thread, at most one
-per CPU; concurrent loads of one value share the work), not on the hop: an API
+Made on a value's first image load (``submit``: on a worker thread, one per CPU
+up to 8; concurrent loads of one value share the work), not on the hop: an API
 client that never shows the image never pays for one.
 """
 
@@ -301,7 +301,7 @@ def make(store: Store, address: str, kind: Kind) -> Rendition | None:
 
 
 _WORKERS = ThreadPoolExecutor(
-    max(1, os.cpu_count() or 1), thread_name_prefix="gradio-lossless-rendition"
+    max(1, min(8, os.cpu_count() or 1)), thread_name_prefix="gradio-lossless-rendition"
 )
 
 
