@@ -33,8 +33,10 @@ the one that returned it last says.
 **Trust**: a rendition carries its value's address token (``codecs/display.py``)
 like any display file. A rendition uploaded again resolves to its value only when
 that token verifies under the server secret and the store holds the value;
-otherwise it is a plain upload of its pixels. Nothing ever reads a rendition as a
-value.
+otherwise it is a plain upload of its pixels. Its pixels are never read as a
+value (a payload naming its path stands, as any file of the value's folder does,
+for the value of that folder's address: what the exact PNG's own URL already
+names).
 
 Made on a value's first image load (``submit``: on a worker thread, one per CPU
 up to 8; concurrent loads of one value share the work), not on the hop: an API
