@@ -20,6 +20,7 @@ import contextlib
 import hmac
 import io
 import warnings
+from collections.abc import Mapping
 
 import PIL.Image
 
@@ -57,9 +58,18 @@ def read_token(im: PIL.Image.Image, keys: Keys) -> str | None:
     return None
 
 
-def encode_display(im: PIL.Image.Image, name: str, stamp: str | None = None) -> bytes:
+def encode_display(
+    im: PIL.Image.Image,
+    name: str,
+    stamp: str | None = None,
+    options: Mapping[str, object] | None = None,
+) -> bytes:
     """Encode an image for display with Pillow's defaults, as stock Gradio does
     (WebP quality 80), with ``stamp`` (a ``token``) in its metadata.
+
+    Parameters:
+        options: Pillow save options to use instead of its defaults (for example
+            ``{"quality": 80, "method": 2}``; ``icc_profile`` for a colour profile).
 
     Raises:
         CodecUnavailableError: with the install hint when the plugin is missing.
@@ -73,7 +83,7 @@ def encode_display(im: PIL.Image.Image, name: str, stamp: str | None = None) -> 
         im = im.convert("RGB")
     elif s.name in ("webp", "avif") and im.mode not in ("RGB", "RGBA"):
         im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, object] = dict(options or {})
     if stamp is not None and s.name in _EXIF_FORMATS:
         exif = PIL.Image.Exif()
         exif[_IMAGE_DESCRIPTION] = stamp

@@ -15,7 +15,7 @@ from gradio.components.gallery import GalleryData, GalleryImage, GalleryVideo
 from gradio.data_classes import ImageData
 from gradio_client import utils as client_utils
 
-from gradio_lossless.components import _signature
+from gradio_lossless.components import _display, _signature
 from gradio_lossless.components._deliver import deliver
 from gradio_lossless.components._load import load
 from gradio_lossless.components._paths import readable
@@ -46,7 +46,8 @@ class Gallery(STOCK):
     Drop-in gr.Gallery whose images arrive bit-exact at the next component (pixels,
     PIL mode or numpy dtype and shape, palette, metadata; captions kept), after any
     number of hops, in the browser and through gradio_client. Same parameters as
-    gr.Gallery (of the installed Gradio); only the default ``format`` differs.
+    gr.Gallery (of the installed Gradio); only the default ``format`` differs. One
+    more: ``display``, as for gradio_lossless.Image.
     """
 
     def __init__(
@@ -54,9 +55,12 @@ class Gallery(STOCK):
         value: list[Any] | Any | None = None,
         *,
         format: str = DEFAULT_FORMAT,
+        display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
     ) -> None:
         _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
+        self.lossless_display = _display.setting(display)
+        _display.install()  # serve renditions to <img> (_display.py)
         tune_allocator()  # before the server's threads allocate (memory.py)
         super().__init__(value, format=format, **kwargs)
         # Inside an event listener Gradio runs only the outermost __init__ (the object
@@ -161,6 +165,7 @@ class Gallery(STOCK):
                     return self._stock_item(item, caption)
             try:
                 path = save_returned(item, store, format=self.format)
+                _display.after_save(store, path, self.lossless_display)
             except LosslessError as exc:
                 raise gr.Error(
                     html.escape(f"Gallery item {index}: {exc}", quote=False)

@@ -12,7 +12,7 @@ import numpy as np
 import PIL.Image
 from gradio.data_classes import Base64ImageData, ImageData
 
-from gradio_lossless.components import _signature
+from gradio_lossless.components import _display, _signature
 from gradio_lossless.components._deliver import deliver
 from gradio_lossless.components._load import load
 from gradio_lossless.components._paths import readable
@@ -42,7 +42,11 @@ class Image(STOCK):
     Drop-in gr.Image whose values arrive bit-exact at the next component: pixels,
     PIL mode or numpy dtype and shape, palette and metadata, after any number of hops,
     in the browser and through gradio_client. Same parameters as gr.Image (of the
-    installed Gradio); only the default ``format`` differs ("png": lossless).
+    installed Gradio); only the default ``format`` differs ("png": lossless). One
+    more: ``display`` says what an ``<img>`` showing it loads: "rendition" (the
+    default: a WebP at most 1920 pixels long, or the exact PNG when that is small),
+    "exact", or "webp"/"jpeg"/"avif" at full resolution; downloads, API clients and
+    the next function always get the exact value (README).
     """
 
     def __init__(
@@ -50,9 +54,12 @@ class Image(STOCK):
         value: str | PIL.Image.Image | np.ndarray[Any, Any] | Any | None = None,
         *,
         format: str = DEFAULT_FORMAT,
+        display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
     ) -> None:
         _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
+        self.lossless_display = _display.setting(display)
+        _display.install()  # serve renditions to <img> (_display.py)
         tune_allocator()  # before the server's threads allocate (memory.py)
         super().__init__(value, format=format, **kwargs)
         # Inside an event listener Gradio runs only the outermost __init__ (the object
@@ -128,6 +135,7 @@ class Image(STOCK):
                 format=self.format,
                 watermark=self.watermark,
             )
+            _display.after_save(self._lossless_store(), path, self.lossless_display)
         except LosslessError as exc:
             raise gr.Error(html.escape(f"Image output: {exc}", quote=False)) from exc
         orig_name = Path(path).name if Path(path).exists() else None

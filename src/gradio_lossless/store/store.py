@@ -43,7 +43,14 @@ from gradio_lossless.store.identity import Identities
 from gradio_lossless.store.secret import load_secret, refuse_inside_served
 from gradio_lossless.store.shared import FolderBackend, SharedBackend, from_setting
 
-__all__ = ["DEFAULT_MEMORY_BYTES", "Held", "Store", "get_store", "memory_held"]
+__all__ = [
+    "DEFAULT_MEMORY_BYTES",
+    "Held",
+    "Store",
+    "get_store",
+    "memory_held",
+    "owner_of",
+]
 
 DEFAULT_MEMORY_BYTES = 1 << 30  # 1 GiB; GRADIO_LOSSLESS_MEMORY_BYTES overrides
 _PATH_INDEX_LIMIT = 100_000
@@ -318,3 +325,15 @@ def memory_held() -> int:
     with _STORES_LOCK:
         stores = list(_STORES.values())
     return sum(store.held_bytes for store in stores)
+
+
+def owner_of(path: str | Path) -> tuple[Store, str] | None:
+    """(store, address) when ``path`` is a value file of one of this process's
+    stores (``Store.owns``), else None."""
+    with _STORES_LOCK:
+        stores = list(_STORES.values())
+    for store in stores:
+        address = store.owns(path)
+        if address is not None:
+            return store, address
+    return None
