@@ -69,10 +69,13 @@ def encode_display(im: PIL.Image.Image, name: str, stamp: str | None = None) -> 
         raise CodecUnavailableError(
             f"image format {s.name!r} is unavailable here ({s.install_hint})"
         )
-    if s.name == "jpeg" and im.mode not in ("L", "RGB", "CMYK"):
-        im = im.convert("RGB")
-    elif s.name in ("webp", "avif") and im.mode not in ("RGB", "RGBA"):
-        im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+    with warnings.catch_warnings():  # Pillow: "Palette images with Transparency..."
+        warnings.simplefilter("ignore")
+        if s.name == "jpeg" and im.mode not in ("L", "RGB", "CMYK"):
+            im = im.convert("RGB")
+        elif s.name in ("webp", "avif") and im.mode not in ("RGB", "RGBA"):
+            alpha = "A" in im.getbands() or "transparency" in im.info
+            im = im.convert("RGBA" if alpha else "RGB")
     kwargs: dict[str, object] = {}
     if stamp is not None and s.name in _EXIF_FORMATS:
         exif = PIL.Image.Exif()

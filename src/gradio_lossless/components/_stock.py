@@ -4,9 +4,11 @@
 Stock saves what a function returns as a PNG and opens that PNG at the next hop:
 
 * an array goes through ``PIL.Image.fromarray(processing_utils._convert(arr,
-  np.uint8))``: bool becomes 0/255, uint16 and wider integers are scaled down to 8
-  bits, floats in [-1, 1] become ``rint(x * 255)`` (negatives clipped to 0); floats
-  outside [-1, 1] and H×W×1 arrays are refused;
+  np.uint8))``: uint16 and wider integers are scaled down to 8 bits, floats in
+  [-1, 1] become ``rint(x * 255)`` (negatives clipped to 0); floats outside
+  [-1, 1] and H×W×1 arrays are refused. Bool arrays are the one extension: stock's
+  ``_convert`` fails on them (a KeyError in Gradio 6.31) where its code means
+  0/255, so here they become 0/255;
 * a PIL image keeps its pixels when PNG holds its mode (1, L, LA, P, RGB, RGBA,
   I;16); Pillow's PNG writer changes a few (I clipped to I;16, a P image's RGBA
   palette rewritten as tRNS); modes PNG cannot hold (F, CMYK, YCbCr, LAB, HSV, ...)
@@ -72,6 +74,9 @@ def _stock_array(arr: PixelArray) -> PixelArray:
 
     if arr.ndim == 3 and arr.shape[2] == 1:
         raise _refused(arr, "an H×W×1 array is no PIL image")
+    if arr.dtype == np.bool_:  # what _convert means for bool, and fails to do
+        out_bool: PixelArray = arr.astype(np.uint8) * np.uint8(255)
+        return out_bool
     try:
         with np.errstate(all="ignore"):
             out: PixelArray = _convert(arr, np.uint8, force_copy=False)  # type: ignore[no-untyped-call]
