@@ -53,11 +53,15 @@ def convert_layout(arr: PixelArray, image_mode: str | None) -> PixelArray:
         alpha = planes[:, :, channels - 1 :]
     want_colors, want_alpha = target
     if want_colors == 1 and color.shape[2] == 3:
-        luma = color.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-        if arr.dtype.kind in "iu":
-            info = np.iinfo(arr.dtype.str)
-            luma = np.clip(np.rint(luma), info.min, info.max)
-        color = luma.astype(arr.dtype)[:, :, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            luma = color.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+            if arr.dtype.kind in "iu":
+                info = np.iinfo(arr.dtype.str)
+                high = np.float64(info.max)
+                if int(high) > info.max:  # 64-bit: the nearest float rounds up
+                    high = np.nextafter(high, 0)
+                luma = np.clip(np.rint(luma), info.min, high)
+            color = luma.astype(arr.dtype)[:, :, None]
     elif want_colors == 3 and color.shape[2] == 1:
         color = np.repeat(color, 3, axis=2)
     parts = [color]
