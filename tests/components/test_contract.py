@@ -7,6 +7,7 @@ the same values go through the real stock components' postprocess and preprocess
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,9 @@ from tests.contract import (
     values,
 )
 
+# longer run: CONTRACT_EXAMPLES=3000 pytest tests/components/test_contract.py
 CONTRACT = settings(
-    max_examples=300,
+    max_examples=int(os.environ.get("CONTRACT_EXAMPLES", "300")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,

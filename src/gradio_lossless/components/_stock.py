@@ -86,11 +86,17 @@ def _stock_array(arr: PixelArray) -> PixelArray:
 
 
 def _palette_kept(im: PIL.Image.Image) -> bool:
-    """True when Pillow's PNG writer keeps a P image as it is: an RGB palette that
-    covers every index used."""
+    """True when Pillow's PNG writer and reader keep a P image as it is: an RGB
+    palette that covers every index used, and no transparency or one index of it
+    (bytes are rewritten, an index past the palette is dropped)."""
     if im.palette is None or im.palette.mode != "RGB":
         return False
     colors = len(im.getpalette() or []) // 3
+    transparency = im.info.get("transparency")
+    if transparency is not None and not (
+        type(transparency) is int and 0 <= transparency < colors
+    ):
+        return False
     highest = im.getextrema()[1]
     return isinstance(highest, int) and highest < max(colors, 1)
 
