@@ -102,10 +102,13 @@ def build_app() -> Any:
     with gr.Blocks() as demo:
         op = gr.Textbox()
         for kind in ("numpy", "pil"):
-            a = gl.Image(type=kind, image_mode=None)
-            b = gl.Image(type=kind, image_mode=None)
+            a = gl.Image(type=kind, image_mode=None, keep_dtype=True)
+            b = gl.Image(type=kind, image_mode=None, keep_dtype=True)
             gr.Button().click(hop, [a, op], b, api_name=f"{kind}_hop")
-        g1, g2 = gl.Gallery(type="numpy"), gl.Gallery(type="numpy")
+        g1, g2 = (
+            gl.Gallery(type="numpy", keep_dtype=True),
+            gl.Gallery(type="numpy", keep_dtype=True),
+        )
         gr.Button().click(gallery_hop, [g1, op], g2, api_name="gallery_hop")
     demo.queue(default_concurrency_limit=None)
     return demo

@@ -26,7 +26,18 @@ from gradio_lossless.core.keys import Keys
 from tests import exact
 from tests.samples import array_values, pil_values
 
-DTYPES = ["bool", "uint8", "uint16", "int16", "int32", "float16", "float32", "float64"]
+DTYPES = [
+    "bool",
+    "uint8",
+    "uint16",
+    "int16",
+    "int32",
+    "int64",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+]
 
 arrays = st.sampled_from(DTYPES).flatmap(
     lambda dt: hnp.arrays(
@@ -299,6 +310,43 @@ def test_inspect_reads_the_pixel_size_from_headers_only() -> None:
     assert exact.inspect(buf.getvalue()).pixel_bytes == 400 * 300 * 2
     with pytest.raises(CorruptImageError, match="not an image file Pillow can read"):
         exact.inspect(b"not an image")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arr=st.sampled_from(["uint16", "int32", "int64", "float32", "float64"]).flatmap(
+        lambda dt: hnp.arrays(
+            np.dtype(dt),
+            st.sampled_from([(3, 4), (3, 4, 1), (3, 4, 2), (3, 4, 3), (3, 4, 4)]),
+            elements={"allow_nan": False, "allow_infinity": False}
+            if dt.startswith("float")
+            else None,
+        )
+    ),
+    mode=st.sampled_from(["L", "LA", "RGB", "RGBA"]),
+)
+def test_convert_layout_keeps_the_dtype(arr: np.ndarray, mode: str) -> None:
+    out = conversions.convert_layout(arr, mode)
+    channels = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}[mode]
+    assert out.dtype == arr.dtype
+    assert out.shape[:2] == arr.shape[:2]
+    assert (1 if out.ndim == 2 else out.shape[2]) == channels
+    planes = arr if arr.ndim == 3 else arr[:, :, None]
+    if planes.shape[2] in (1, 2) and mode in ("RGB", "RGBA"):  # grey repeated
+        assert all(np.array_equal(out[:, :, i], planes[:, :, 0]) for i in range(3))
+    if mode in ("LA", "RGBA") and planes.shape[2] in (2, 4):  # alpha kept
+        assert np.array_equal(out[:, :, -1], planes[:, :, -1])
+    if mode in ("LA", "RGBA") and planes.shape[2] in (1, 3):  # alpha opaque
+        opaque = np.iinfo(arr.dtype).max if arr.dtype.kind in "iu" else 1.0
+        assert (out[:, :, -1] == opaque).all()
+
+
+def test_convert_layout_leaves_8_bit_and_other_modes_to_pillow() -> None:
+    rgb8 = np.zeros((2, 2, 3), np.uint8)
+    assert conversions.convert_layout(rgb8, "L") is rgb8
+    deep = np.zeros((2, 2, 3), np.uint16)
+    assert conversions.convert_layout(deep, "CMYK") is deep
+    assert conversions.convert_layout(deep, "RGB") is deep
 
 
 def test_nbytes_counts_what_pillow_really_allocates() -> None:

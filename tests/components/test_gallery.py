@@ -43,7 +43,7 @@ def mixed_items(tmp_path: Path) -> list[object]:
 def test_signature_defaults_and_api_info_match_stock() -> None:
     ours = inspect.signature(gl.Gallery.__init__).parameters
     stock = inspect.signature(gr.Gallery.__init__).parameters
-    assert list(ours) == list(stock)
+    assert list(ours) == [*stock, "keep_dtype"]
     assert {n for n in stock if stock[n].default != ours[n].default} == {"format"}
     for kind in ("pil", "numpy", "filepath"):
         assert gl.Gallery(type=kind).api_info() == gr.Gallery(type=kind).api_info()
@@ -55,7 +55,10 @@ def test_mixed_items_and_captions_are_exact_after_100_hops(
     tmp_path: Path, kind: str
 ) -> None:
     items = mixed_items(tmp_path)
-    a, b = gl.Gallery(type=kind), gl.Gallery(type=kind)
+    a, b = (
+        gl.Gallery(type=kind, keep_dtype=True),
+        gl.Gallery(type=kind, keep_dtype=True),
+    )
     value: list[object] = items
     for i in range(100):
         if i % 25 == 0:
@@ -84,8 +87,8 @@ def test_mixed_items_and_captions_are_exact_after_100_hops(
 def test_filepath_gallery_gets_exact_standard_files(tmp_path: Path) -> None:
     rgba = pil_values()["RGBA"]
     out = hop(
-        gl.Gallery(),
-        gl.Gallery(type="filepath"),
+        gl.Gallery(keep_dtype=True),
+        gl.Gallery(type="filepath", keep_dtype=True),
         [rgba, array_values()["float32[24, 32, 3]"]],
     )
     with PIL.Image.open(out[0][0]) as f:

@@ -37,7 +37,9 @@ def forget(component: gr.Image) -> None:
 def test_signature_defaults_and_api_info_match_stock() -> None:
     ours = inspect.signature(gl.Image.__init__).parameters
     stock = inspect.signature(gr.Image.__init__).parameters
-    assert list(ours) == list(stock)
+    assert list(ours) == [*stock, "keep_dtype"]  # a superset: one keyword at the end
+    assert ours["keep_dtype"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert ours["keep_dtype"].default is False
     changed = {n for n in stock if stock[n].default != ours[n].default}
     assert changed == {"format"}
     assert ours["format"].default == "png"
@@ -47,6 +49,7 @@ def test_signature_defaults_and_api_info_match_stock() -> None:
     stock_config = gr.Image(label="x", height=100, image_mode="L").get_config()
     config.pop("format")
     stock_config.pop("format")
+    assert config.pop("keep_dtype") is False
     assert config["name"] == "image"
     assert {k: v for k, v in config.items() if k != "_selectable"} == {
         k: v for k, v in stock_config.items() if k != "_selectable"
@@ -69,12 +72,13 @@ def test_docstring_is_stocks_with_our_format_line() -> None:
     doc = gl.Image.__init__.__doc__
     assert "label: the label for this component" in doc
     assert 'format: What the browser is served: "png" (the default)' in doc
+    assert "keep_dtype: If False (the default), the next function receives" in doc
 
 
 @pytest.mark.parametrize("mode", list(PIL_VALUES))
 def test_pil_values_are_exact_after_1000_hops(mode: str) -> None:
-    a = gl.Image(type="pil", image_mode=None)
-    b = gl.Image(type="pil", image_mode=None)
+    a = gl.Image(type="pil", image_mode=None, keep_dtype=True)
+    b = gl.Image(type="pil", image_mode=None, keep_dtype=True)
     original = PIL_VALUES[mode]
     value: object = original
     for i in range(1000):
@@ -94,7 +98,7 @@ def test_pil_values_are_exact_after_1000_hops(mode: str) -> None:
 
 @pytest.mark.parametrize("name", list(ARRAYS))
 def test_arrays_are_exact_after_1000_hops(name: str) -> None:
-    a = gl.Image(type="numpy", image_mode=None)
+    a = gl.Image(type="numpy", image_mode=None, keep_dtype=True)
     original = ARRAYS[name]
     value: object = original
     for i in range(1000):
@@ -162,8 +166,8 @@ def test_filepath_gets_an_exact_standard_file_for_values_png_cannot_hold(
 
     original = ARRAYS[name]
     path = hop(
-        gl.Image(type="numpy", image_mode=None),
-        gl.Image(type="filepath", image_mode=None),
+        gl.Image(type="numpy", image_mode=None, keep_dtype=True),
+        gl.Image(type="filepath", image_mode=None, keep_dtype=True),
         original,
     )
     assert path.endswith(".tiff")
@@ -173,8 +177,8 @@ def test_filepath_gets_an_exact_standard_file_for_values_png_cannot_hold(
     )
     # and handing that path on gives the exact value again
     back = hop(
-        gl.Image(type="filepath", image_mode=None),
-        gl.Image(type="numpy", image_mode=None),
+        gl.Image(type="filepath", image_mode=None, keep_dtype=True),
+        gl.Image(type="numpy", image_mode=None, keep_dtype=True),
         path,
     )
     assert back.dtype == original.dtype and back.tobytes() == original.tobytes()
@@ -349,13 +353,13 @@ def test_a_missing_file_or_folder_gets_the_one_unreadable_path_error(
 
 
 def test_a_fresh_process_reads_the_exact_value_from_the_served_file() -> None:
-    comp = gl.Image(type="numpy", image_mode=None)
+    comp = gl.Image(type="numpy", image_mode=None, keep_dtype=True)
     original = ARRAYS["float32[24, 32, 3]"]
     path = comp.postprocess(original).path
     code = (
         "import sys, numpy as np, gradio_lossless as gl\n"
         "from gradio.data_classes import ImageData\n"
-        "c = gl.Image(type='numpy', image_mode=None)\n"
+        "c = gl.Image(type='numpy', image_mode=None, keep_dtype=True)\n"
         "v = c.preprocess(ImageData(path=sys.argv[1]))\n"
         "sys.stdout.write(f'{v.dtype} {v.shape} ' + v.tobytes().hex())\n"
     )

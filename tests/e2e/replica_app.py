@@ -20,8 +20,8 @@ def hop(x: object) -> object:
 
 
 with gr.Blocks() as demo:
-    a = gl.Image(type="numpy", image_mode=None, format="webp")
-    b = gl.Image(type="numpy", image_mode=None, format="webp")
+    a = gl.Image(type="numpy", image_mode=None, format="webp", keep_dtype=True)
+    b = gl.Image(type="numpy", image_mode=None, format="webp", keep_dtype=True)
     gr.Button().click(hop, a, b, api_name="hop")
     # the type of what the function received, so a test can see it from outside
     info = gr.Textbox()

@@ -56,9 +56,10 @@ def test_gallery_to_gallery_100_api_hops_with_captions(server, kind: str) -> Non
         return gallery
 
     with gr.Blocks() as demo:
-        a, b = gl.Gallery(type=kind), gl.Gallery(type=kind)
+        a = gl.Gallery(type=kind, keep_dtype=True)
+        b = gl.Gallery(type=kind, keep_dtype=True)
         gr.Button().click(hop, a, b, api_name="hop")
-    served = gl.Gallery().postprocess(items).model_dump()
+    served = gl.Gallery(keep_dtype=True).postprocess(items).model_dump()
     with server(demo) as (_, client):
         gallery = _client_gallery(served)
         for _ in range(100):
@@ -86,13 +87,13 @@ def test_selected_gallery_item_reaches_an_image_exactly(server) -> None:
         return gallery[int(index)][0]
 
     with gr.Blocks() as demo:
-        g = gl.Gallery(type="numpy")
-        img = gl.Image(type="numpy", image_mode=None)
+        g = gl.Gallery(type="numpy", keep_dtype=True)
+        img = gl.Image(type="numpy", image_mode=None, keep_dtype=True)
         idx = gr.Number()
         g.select(pick, g, img, api_name="pick")
         gr.Button().click(pick_by_index, [g, idx], img, api_name="pick_by_index")
         gr.Button().click(lambda x: x, img, img, api_name="image_hop")
-    served = gl.Gallery(type="numpy").postprocess(items).model_dump()
+    served = gl.Gallery(type="numpy", keep_dtype=True).postprocess(items).model_dump()
     with server(demo) as (url, client):
         # exactly what the browser sends when an item is clicked: the gallery as it
         # was served (paths in the cache) and the select event's data

@@ -38,15 +38,19 @@ def _chain_app(originals: list[object], kind: str, component=gl.Image):  # type:
         return values
 
     with gr.Blocks() as demo:
-        ins = [component(type=kind, image_mode=None) for _ in originals]
-        outs = [component(type=kind, image_mode=None) for _ in originals]
+        ins = [
+            component(type=kind, image_mode=None, keep_dtype=True) for _ in originals
+        ]
+        outs = [
+            component(type=kind, image_mode=None, keep_dtype=True) for _ in originals
+        ]
         gr.Button().click(hop, ins, outs, api_name="hop")
     return demo, mismatches, calls
 
 
 def _serve_once(values: list[object], tmp_path: Path) -> list[str]:
     """The originals as exact files to upload for hop 1."""
-    comp = gl.Image(image_mode=None)
+    comp = gl.Image(image_mode=None, keep_dtype=True)
     return [comp.postprocess(v).path for v in values]
 
 

@@ -45,14 +45,14 @@ def reliability_app() -> gr.Blocks:
     with gr.Blocks() as demo:
         name = gr.Textbox()
         text = gr.Textbox()
-        out_numpy = gl.Image(type="numpy", image_mode=None)
-        out_pil = gl.Image(type="pil", image_mode=None)
+        out_numpy = gl.Image(type="numpy", image_mode=None, keep_dtype=True)
+        out_pil = gl.Image(type="pil", image_mode=None, keep_dtype=True)
         gr.Button().click(make, name, out_numpy, api_name="make")
         for kind, out in (("numpy", out_numpy), ("pil", out_pil)):
-            inp = gl.Image(type=kind, image_mode=None)
+            inp = gl.Image(type=kind, image_mode=None, keep_dtype=True)
             gr.Button().click(lambda v: v, inp, out, api_name=kind)
             gr.Button().click(fingerprint, inp, text, api_name=f"fingerprint_{kind}")
-        big = gl.Image(type="numpy", image_mode=None)
+        big = gl.Image(type="numpy", image_mode=None, keep_dtype=True)
         gr.Button().click(modify, [big, name], out_numpy, api_name="modify")
     demo.queue(default_concurrency_limit=None)
     return demo

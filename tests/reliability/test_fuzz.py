@@ -42,9 +42,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gradio_lossless as gl
-from gradio_lossless.codecs import reader
+from gradio_lossless.codecs import depth, reader
+from gradio_lossless.components import _stock
 from gradio_lossless.core import conversions
-from gradio_lossless.core.errors import CorruptImageError
+from gradio_lossless.core.errors import (
+    CodecUnavailableError,
+    CorruptImageError,
+    LimitError,
+)
 from tests import exact
 from tests.reliability.fuzz_inputs import Case, cases
 
@@ -61,12 +66,17 @@ COUNTS: Counter[str] = Counter()
 WORK = Path(tempfile.mkdtemp(prefix="gl-fuzz-"))
 atexit.register(shutil.rmtree, WORK, True)
 IMAGES = {
-    (t, m): gl.Image(type=t, image_mode=m)
+    (t, m, k): gl.Image(type=t, image_mode=m, keep_dtype=k)
     for t in ("numpy", "pil", "filepath")
     for m in (None, "RGB", "L", "RGBA")
+    for k in (False, True)
 }
-GALLERIES = {t: gl.Gallery(type=t) for t in ("numpy", "pil", "filepath")}
-STORE_ROOT = Path(IMAGES["numpy", None]._lossless_store().root)
+GALLERIES = {
+    (t, k): gl.Gallery(type=t, keep_dtype=k)
+    for t in ("numpy", "pil", "filepath")
+    for k in (False, True)
+}
+STORE_ROOT = Path(IMAGES["numpy", None, False]._lossless_store().root)
 # where imports and their data live (Pillow loads format plugins lazily)
 PYTHON_DIRS = (
     *(str(Path(p).resolve()) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}),
@@ -127,8 +137,35 @@ def plain_decode(data: bytes, *, orient: bool) -> PIL.Image.Image | None:
         return im
 
 
+def deep_decode(data: bytes, *, orient: bool) -> Any:
+    """The full-depth array ``keep_dtype`` reads from a deep PNG or TIFF, or None."""
+    try:
+        found = depth.decode_deep(data)
+    except (CorruptImageError, LimitError, CodecUnavailableError):
+        return None
+    if found is None:
+        return None
+    arr, turn = found
+    return depth.orient(arr, turn) if orient else arr
+
+
+def _converter(type: str, keep: bool) -> Any:
+    """How a component of that kind hands a candidate value over."""
+    if keep:
+        return conversions.to_numpy if type == "numpy" else conversions.to_pil
+    if type == "numpy":  # stock: np.array of the image it opened
+        return lambda c, _: np.array(c) if isinstance(c, PIL.Image.Image) else c
+    return conversions.to_pil
+
+
 def check_value(
-    got: Any, case: Case, type: str, image_mode: str | None, path: Path, gallery: bool
+    got: Any,
+    case: Case,
+    type: str,
+    image_mode: str | None,
+    path: Path,
+    gallery: bool,
+    keep: bool,
 ) -> str:
     """Raise AssertionError unless ``got`` is a correct value for the case."""
     if type == "filepath":
@@ -143,20 +180,26 @@ def check_value(
         return "value"
     if case.label.endswith("/resealed"):  # a header only the secret's holder makes
         return "value"
+    original = case.original
+    if original is not None and not keep:  # what stock would have handed on
+        original = _stock.stock_view(original)
     candidates = []
-    if case.original is not None:
-        candidates.append(case.original)
+    if original is not None:
+        candidates.append(original)
     plain = plain_decode(case.data, orient=not gallery)
     if plain is not None:
         candidates.append(plain)
-    convert = conversions.to_numpy if type == "numpy" else conversions.to_pil
+    deep = deep_decode(case.data, orient=not gallery) if keep else None
+    if deep is not None:
+        candidates.append(deep)
+    convert = _converter(type, keep)
     ok = any(conversions.values_equal(got, convert(c, None)) for c in candidates)
     assert ok, (
         f"{case.label}: got {conversions.describe(got)}, neither the exact value nor "
-        "Pillow's decode of the file"
+        "Pillow's (or the full-depth) decode of the file"
     )
-    if case.original is not None and not case.mutated:
-        assert conversions.values_equal(got, convert(case.original, None)), case.label
+    if original is not None and not case.mutated:
+        assert conversions.values_equal(got, convert(original, None)), case.label
         return "exact value"
     return "value"
 
@@ -200,6 +243,7 @@ def run(case: Case, component: Any, *, gallery: bool, name: str) -> None:
             None if gallery else component.image_mode,
             path,
             gallery,
+            component.keep_dtype,
         )
     if outcome == "gr.Error":
         assert isinstance(message, str) and message, "an empty gr.Error"
@@ -235,20 +279,26 @@ NAMES = st.sampled_from(
     type=st.sampled_from(["numpy", "pil", "filepath"]),
     image_mode=st.sampled_from([None, None, "RGB", "L", "RGBA"]),
     name=NAMES,
+    keep=st.booleans(),
 )
 def test_image_preprocess_gives_gr_error_or_a_correct_value(
-    case: Case, type: str, image_mode: str | None, name: str
+    case: Case, type: str, image_mode: str | None, name: str, keep: bool
 ) -> None:
-    run(case, IMAGES[type, image_mode], gallery=False, name=name)
+    run(case, IMAGES[type, image_mode, keep], gallery=False, name=name)
 
 
 @pytest.mark.timeout(600)
 @FUZZ
-@given(case=cases(), type=st.sampled_from(["numpy", "pil", "filepath"]), name=NAMES)
+@given(
+    case=cases(),
+    type=st.sampled_from(["numpy", "pil", "filepath"]),
+    name=NAMES,
+    keep=st.booleans(),
+)
 def test_gallery_preprocess_gives_gr_error_or_a_correct_value(
-    case: Case, type: str, name: str
+    case: Case, type: str, name: str, keep: bool
 ) -> None:
-    run(case, GALLERIES[type], gallery=True, name=name)
+    run(case, GALLERIES[type, keep], gallery=True, name=name)
 
 
 _PNG_B64 = base64.b64encode(exact.encode(np.zeros((2, 2, 3), np.uint8))).decode()
@@ -293,7 +343,7 @@ def test_malformed_payloads_give_gr_error_or_a_value(
         "FILE": str(f),
     }.get(fields["path"], fields["path"])
     data = ImageData(**{**fields, "path": path})
-    component = GALLERIES[type] if gallery else IMAGES[type, None]
+    component = GALLERIES[type, False] if gallery else IMAGES[type, None, False]
     payload = GalleryData(root=[GalleryImage(image=data)]) if gallery else data
     try:
         out = watched(

@@ -62,7 +62,8 @@ def noise(seed: int, side: int = 600) -> np.ndarray:
 
 def security_app() -> gr.Blocks:
     """Pass-through endpoints (image in, the same image out) and ``digest_*``
-    endpoints for each component the tests attack:
+    endpoints for each component the tests attack, all with ``keep_dtype=True``
+    (float and 16-bit values exact: the raw-chunk path an attacker targets):
 
     - /pil, /digest_pil: gl.Image(type="pil")
     - /numpy, /digest_numpy: gl.Image(type="numpy", image_mode=None)
@@ -75,24 +76,28 @@ def security_app() -> gr.Blocks:
     """
     with gr.Blocks() as demo:
         text = gr.Textbox()
-        pil_out = gl.Image(type="pil")
-        numpy_out = gl.Image(type="numpy", image_mode=None)
-        webp_out = gl.Image(format="webp", type="numpy", image_mode=None)
-        gallery_out = gl.Gallery(type="pil")
+        pil_out = gl.Image(type="pil", keep_dtype=True)
+        numpy_out = gl.Image(type="numpy", image_mode=None, keep_dtype=True)
+        webp_out = gl.Image(
+            format="webp", type="numpy", image_mode=None, keep_dtype=True
+        )
+        gallery_out = gl.Gallery(type="pil", keep_dtype=True)
 
-        pil_in = gl.Image(type="pil")
+        pil_in = gl.Image(type="pil", keep_dtype=True)
         gr.Button().click(lambda v: v, pil_in, pil_out, api_name="pil")
         gr.Button().click(digest, pil_in, text, api_name="digest_pil")
 
-        numpy_in = gl.Image(type="numpy", image_mode=None)
+        numpy_in = gl.Image(type="numpy", image_mode=None, keep_dtype=True)
         gr.Button().click(lambda v: v, numpy_in, numpy_out, api_name="numpy")
         gr.Button().click(digest, numpy_in, text, api_name="digest_numpy")
 
-        webp_in = gl.Image(format="webp", type="numpy", image_mode=None)
+        webp_in = gl.Image(
+            format="webp", type="numpy", image_mode=None, keep_dtype=True
+        )
         gr.Button().click(lambda v: v, webp_in, webp_out, api_name="webp")
         gr.Button().click(digest, webp_in, text, api_name="digest_webp")
 
-        gallery_in = gl.Gallery(type="pil")
+        gallery_in = gl.Gallery(type="pil", keep_dtype=True)
         gr.Button().click(
             lambda items: [im for im, _ in items or []],
             gallery_in,
@@ -101,7 +106,7 @@ def security_app() -> gr.Blocks:
         )
         gr.Button().click(digest, gallery_in, text, api_name="digest_gallery")
 
-        float_in = gl.Image(type="filepath", image_mode="F")
+        float_in = gl.Image(type="filepath", image_mode="F", keep_dtype=True)
         gr.Button().click(digest, float_in, text, api_name="filepath_f")
 
         name = gr.Textbox()

@@ -79,10 +79,13 @@ def encode_display(
         raise CodecUnavailableError(
             f"image format {s.name!r} is unavailable here ({s.install_hint})"
         )
-    if s.name == "jpeg" and im.mode not in ("L", "RGB", "CMYK"):
-        im = im.convert("RGB")
-    elif s.name in ("webp", "avif") and im.mode not in ("RGB", "RGBA"):
-        im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+    with warnings.catch_warnings():  # Pillow: "Palette images with Transparency..."
+        warnings.simplefilter("ignore")
+        if s.name == "jpeg" and im.mode not in ("L", "RGB", "CMYK"):
+            im = im.convert("RGB")
+        elif s.name in ("webp", "avif") and im.mode not in ("RGB", "RGBA"):
+            alpha = "A" in im.getbands() or "transparency" in im.info
+            im = im.convert("RGBA" if alpha else "RGB")
     kwargs: dict[str, object] = dict(options or {})
     if stamp is not None and s.name in _EXIF_FORMATS:
         exif = PIL.Image.Exif()

@@ -110,7 +110,7 @@ def _header_pixel_bytes(header: dict[str, Any]) -> tuple[int, str]:
         mode = str(header["mode"])
         nbytes = conversions.pil_pixel_bytes(mode, width, height)
         return nbytes, f"{width}×{height} {mode}"
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise CorruptImageError(
             f"the exact PNG's glMD header is malformed ({type(exc).__name__})"
         ) from None

@@ -12,14 +12,16 @@ from pathlib import Path
 
 import PIL.Image
 
-from gradio_lossless.codecs import reader
+from gradio_lossless.codecs import depth, reader
 from gradio_lossless.components._paths import REFUSED
 from gradio_lossless.core.errors import EvictedReferenceError, UnreadablePathError
-from gradio_lossless.core.types import ImageValue
+from gradio_lossless.core.types import ImageValue, PixelArray
 from gradio_lossless.store.memory import work_budget
 from gradio_lossless.store.store import Held, Store
 
 __all__ = ["Loaded", "load", "recall"]
+
+_EXIF_ORIENTATION = 274
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,12 @@ class Loaded:
         address: that value's address, when exact.
         digest: that value's change digest, when exact.
         path: the payload path.
-        fmt: the Pillow format of a plain upload ("PNG", "GIF", ...), else None.
+        fmt: the format of a plain upload ("PNG", "GIF", ...), else None.
+        orientation: the EXIF/TIFF orientation of an upload read as an array (its
+            pixels as stored; gr.Image turns them, gr.Gallery does not).
+
+    A plain upload's value is a PIL image, or with ``deep`` an array for a file
+    Pillow would truncate (``codecs/depth.py``).
     """
 
     value: ImageValue
@@ -41,6 +48,7 @@ class Loaded:
     digest: bytes | None
     path: str
     fmt: str | None = None
+    orientation: int = 1
 
 
 def _read(path: Path) -> bytes:
@@ -103,7 +111,14 @@ def _exact(held: Held, address: str, path: str) -> Loaded:
     return Loaded(held.value, True, address, held.digest, path)
 
 
-def load(path: str, store: Store, *, source: str | None = None) -> Loaded:
+def _deep(data: bytes, budget: int) -> tuple[PixelArray, int] | None:
+    with work_budget().hold(len(data) + budget):
+        return depth.decode_deep(data)
+
+
+def load(
+    path: str, store: Store, *, source: str | None = None, deep: bool = False
+) -> Loaded:
     """Read the file a payload points at.
 
     Order: this process's memory (by path), the file's own headers (an exact PNG
@@ -114,7 +129,10 @@ def load(path: str, store: Store, *, source: str | None = None) -> Loaded:
         path: the payload path (what ``type="filepath"`` hands over).
         store: the store.
         source: where to read it (the path with symlinks resolved), if not ``path``.
+        deep: read 16-bit colour PNGs and deep TIFFs at full depth, as arrays
+            (``keep_dtype``); otherwise as stock reads them (Pillow).
     Raises:
+        CodecUnavailableError: ``deep`` and the decoder such a file needs is absent.
         EvictedReferenceError: the file is gone, or its exact value is.
         CorruptImageError: unreadable, truncated, not an image, or a bomb.
         LimitError: metadata or decoded size over a cap.
@@ -129,6 +147,11 @@ def load(path: str, store: Store, *, source: str | None = None) -> Loaded:
         if owned is not None:  # our file, but its exact value is gone
             raise _evicted(path)
     data = _read(Path(source))
+    if deep and depth.deep_kind(data) == "tiff":  # before Pillow, which may refuse
+        deep_tiff = _deep(data, 0)
+        if deep_tiff is not None:
+            arr, turn = deep_tiff
+            return Loaded(arr, False, None, None, path, "TIFF", turn)
     inspected = reader.inspect(data, store.keys)
     if inspected.address is not None:
         held = store.recall(inspected.address)
@@ -142,6 +165,12 @@ def load(path: str, store: Store, *, source: str | None = None) -> Loaded:
             store.touch(inspected.address)
             store.note_path(source, inspected.address)
             return _exact(held, inspected.address, path)
+    if deep and inspected.header is None and depth.deep_kind(data) == "png":
+        deep_png = _deep(data, 4 * inspected.pixel_bytes)
+        if deep_png is not None:
+            assert inspected.plain is not None  # noqa: S101 - a plain PNG
+            turn = inspected.plain.getexif().get(_EXIF_ORIENTATION, 1)
+            return Loaded(deep_png[0], False, None, None, path, "PNG", turn)
     decoded = _decode(data, inspected, store)
     if decoded.exact and decoded.address is not None:
         held = store.remember(decoded.address, decoded.value)

@@ -18,6 +18,7 @@ import PIL.Image
 
 from gradio_lossless.codecs import container, display, spec
 from gradio_lossless.components._load import recall
+from gradio_lossless.components._stock import stock_value
 from gradio_lossless.core import conversions
 from gradio_lossless.core.described import Described, describe
 from gradio_lossless.core.errors import UnsupportedImageError
@@ -144,15 +145,19 @@ def save_returned(
     *,
     format: str,
     watermark: Any = None,
+    keep_dtype: bool = False,
 ) -> str:
-    """Save whatever a user function returned into an image output.
+    """Save whatever a user function returned into an image output: by default
+    the value stock's PNG would hold (``_stock.stock_value``: 8 bits, stock's
+    modes), with ``keep_dtype`` the value itself.
 
     Returns:
         the path to serve: the stored file for PIL images, arrays and files we
         wrote; any other file path or URL as is (Gradio copies it into its cache
         byte-for-byte).
     Raises:
-        UnsupportedImageError: naming the value's type (and shape/dtype/mode).
+        UnsupportedImageError: naming the value's type (and shape/dtype/mode), or
+            a value stock refuses too (without ``keep_dtype``).
         CorruptImageError: a path that is not a readable image.
     """
     if watermark is not None and getattr(watermark, "watermark", None) is not None:
@@ -170,11 +175,15 @@ def save_returned(
         address = store.address_of_path(text) or store.owns(text)
         held = recall(store, address) if address is not None else None
         if held is not None:  # a file we wrote (e.g. a filepath input handed back)
-            return save(held.value, store, format=format)
+            return save(_contract(held.value, keep_dtype), store, format=format)
         _check_image_path(value)
         return text
     checked = conversions.check_value(value)
-    return save(checked, store, format=format)
+    return save(_contract(checked, keep_dtype), store, format=format)
+
+
+def _contract(value: ImageValue, keep_dtype: bool) -> ImageValue:
+    return value if keep_dtype else stock_value(value)
 
 
 def _check_image_path(value: str | Path) -> None:

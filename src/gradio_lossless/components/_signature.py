@@ -3,8 +3,9 @@
 Gradio builds the browser config from ``inspect.signature(cls.__init__)`` and its
 docs from ``__init__.__doc__``. Our components take ``format`` explicitly and pass
 every other parameter through, so we publish the installed stock signature (with our
-``format`` default) and docstring (with our ``format`` line): neither can drift from
-the Gradio version that is installed.
+``format`` default, plus our one keyword-only ``keep_dtype`` at the end: a superset)
+and docstring (with our ``format`` line and a ``keep_dtype`` line): neither can
+drift from the Gradio version that is installed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 from gradio_lossless.codecs import spec
 
-__all__ = ["adopt", "check_arguments", "check_kwargs"]
+__all__ = ["KEEP_DTYPE", "adopt", "check_arguments", "check_kwargs"]
+
+KEEP_DTYPE = "keep_dtype"
 
 
 def _init_of(cls: type) -> Any:
@@ -32,13 +35,26 @@ def check_kwargs(name: str, stock: type, kwargs: dict[str, Any]) -> None:
             )
 
 
-def adopt(cls: type, stock: type, *, format_default: str, format_doc: str) -> None:
-    """Give ``cls.__init__`` the stock signature and docstring, ``format`` replaced."""
+def adopt(
+    cls: type,
+    stock: type,
+    *,
+    format_default: str,
+    format_doc: str,
+    keep_dtype_doc: str,
+) -> None:
+    """Give ``cls.__init__`` the stock signature and docstring, ``format`` replaced
+    and ``keep_dtype`` (keyword-only, default False) added at the end."""
     sig = inspect.signature(_init_of(stock))
     params = [
         p.replace(default=format_default) if p.name == "format" else p
         for p in sig.parameters.values()
     ]
+    params.append(
+        inspect.Parameter(
+            KEEP_DTYPE, inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool"
+        )
+    )
     init = _init_of(cls)
     init.__signature__ = sig.replace(parameters=params)
     doc = _init_of(stock).__doc__ or ""
@@ -48,6 +64,12 @@ def adopt(cls: type, stock: type, *, format_default: str, format_doc: str) -> No
             indent = line[: len(line) - len(line.lstrip())]
             lines[i] = indent + format_doc
             break
+    last = max(
+        (i for i, line in enumerate(lines) if ": " in line and line.startswith(" ")),
+        default=len(lines) - 1,
+    )
+    indent = lines[last][: len(lines[last]) - len(lines[last].lstrip())]
+    lines.insert(last + 1, f"{indent}{KEEP_DTYPE}: {keep_dtype_doc}")
     init.__doc__ = "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ from gradio_lossless.components._deliver import deliver
 from gradio_lossless.components._load import load
 from gradio_lossless.components._paths import readable
 from gradio_lossless.components._save import save_returned
+from gradio_lossless.components._stock import KEEP_DTYPE_DOC
 from gradio_lossless.core.errors import LosslessError
 from gradio_lossless.store.memory import tune_allocator
 from gradio_lossless.store.store import Store, get_store
@@ -29,10 +30,11 @@ __all__ = ["Gallery"]
 DEFAULT_FORMAT = "png"
 FORMAT_DOC = (
     "format: What the browser is served for images returned as arrays or PIL images: "
-    '"png" (the default) serves exact PNGs that also carry values PNG cannot hold '
-    '(16-bit colour, float, int32) and all metadata; a lossy format such as "webp" '
-    "serves smaller files for display while the exact values are kept beside them. "
-    "Either way the values the next function receives are exact."
+    '"png" (the default) serves exact PNGs that also carry all metadata (and, with '
+    "keep_dtype, values PNG cannot hold: 16-bit colour, float, int32); a lossy "
+    'format such as "webp" serves smaller files for display while the exact values '
+    "are kept beside them. Either way the values the next function receives are "
+    "exact."
 )
 _WORKERS = max(2, min(8, os.cpu_count() or 2))
 
@@ -43,11 +45,13 @@ STOCK = gr.Gallery
 
 class Gallery(STOCK):
     """
-    Drop-in gr.Gallery whose images arrive bit-exact at the next component (pixels,
-    PIL mode or numpy dtype and shape, palette, metadata; captions kept), after any
-    number of hops, in the browser and through gradio_client. Same parameters as
-    gr.Gallery (of the installed Gradio); only the default ``format`` differs. One
-    more: ``display``, as for gradio_lossless.Image.
+    Drop-in gr.Gallery whose images arrive bit-exact at the next component, after
+    any number of hops, in the browser and through gradio_client: what stock
+    gr.Gallery(format="png") hands the next function, with metadata and captions
+    kept; with ``keep_dtype=True``, the values themselves (dtype, shape, float and
+    16-bit values). Same parameters as gr.Gallery (of the installed Gradio) plus
+    ``keep_dtype``; only the default ``format`` differs. One more, not sent to the
+    browser: ``display``, as for gradio_lossless.Image.
     """
 
     def __init__(
@@ -55,10 +59,12 @@ class Gallery(STOCK):
         value: list[Any] | Any | None = None,
         *,
         format: str = DEFAULT_FORMAT,
+        keep_dtype: bool = False,
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
     ) -> None:
         _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
+        self.keep_dtype = bool(keep_dtype)
         self.lossless_display = _display.setting(display)
         _display.install()  # serve renditions to <img> (_display.py)
         tune_allocator()  # before the server's threads allocate (memory.py)
@@ -79,7 +85,7 @@ class Gallery(STOCK):
         Parameters:
             payload: a list of images or videos, or list of (media, caption) tuples
         Returns:
-            Passes the list of images or videos as a list of (media, caption) tuples. Depending on `type`, images are `str` file paths, `numpy` arrays or `PIL.Image` objects: exactly the values the previous function returned, or the uploaded files. Videos are always `str` file paths.
+            Passes the list of images or videos as a list of (media, caption) tuples. Depending on `type`, images are `str` file paths, `numpy` arrays or `PIL.Image` objects: exactly what stock gr.Gallery(format="png") passes (with `keep_dtype`, the exact values the previous function returned), or the uploaded files. Videos are always `str` file paths.
         """
         if payload is None or not payload.root:
             return None
@@ -114,13 +120,15 @@ class Gallery(STOCK):
                 data.append((file_path, element.caption))
                 continue
             try:
-                loaded = load(file_path, store, source=source)
+                loaded = load(file_path, store, source=source, deep=self.keep_dtype)
                 media = deliver(
                     loaded,
                     type=self.type,
                     image_mode=None,
                     store=store,
                     format=self.format,
+                    keep_dtype=self.keep_dtype,
+                    orig_name=element.image.orig_name,
                     stock_upload="gallery",
                 )
             except LosslessError as exc:
@@ -156,15 +164,19 @@ class Gallery(STOCK):
                         f"{type(item).__name__} of length {len(item)}"
                     )
                 item, caption = item
+            mime_type, orig_name = None, None
             if isinstance(item, (str, Path)):
                 text = str(item)
-                mime = client_utils.get_mimetype(text)
-                if (mime is not None and "video" in mime) or text.lower().endswith(
-                    ".svg"
+                mime_type = client_utils.get_mimetype(text)
+                orig_name = Path(text).name
+                if (mime_type is not None and "video" in mime_type) or (
+                    text.lower().endswith(".svg")
                 ):
                     return self._stock_item(item, caption)
             try:
-                path = save_returned(item, store, format=self.format)
+                path = save_returned(
+                    item, store, format=self.format, keep_dtype=self.keep_dtype
+                )
                 _display.after_save(store, path, self.lossless_display)
             except LosslessError as exc:
                 raise gr.Error(
@@ -172,9 +184,10 @@ class Gallery(STOCK):
                 ) from exc
             if path.startswith(("http://", "https://")):
                 return self._stock_item(path, caption)
-            return GalleryImage(
-                image=ImageData(path=path, orig_name=Path(path).name), caption=caption
-            )
+            # as stock: a path keeps its name and mime type, an array or PIL
+            # image has neither
+            image = ImageData(path=path, orig_name=orig_name, mime_type=mime_type)
+            return GalleryImage(image=image, caption=caption)
 
         if len(items) <= 1:
             return GalleryData(root=[save_item(i) for i in range(len(items))])
@@ -189,4 +202,10 @@ class Gallery(STOCK):
         return data.root[0]
 
 
-_signature.adopt(Gallery, STOCK, format_default=DEFAULT_FORMAT, format_doc=FORMAT_DOC)
+_signature.adopt(
+    Gallery,
+    STOCK,
+    format_default=DEFAULT_FORMAT,
+    format_doc=FORMAT_DOC,
+    keep_dtype_doc=KEEP_DTYPE_DOC,
+)

@@ -17,6 +17,7 @@ from gradio_lossless.components._deliver import deliver
 from gradio_lossless.components._load import load
 from gradio_lossless.components._paths import readable
 from gradio_lossless.components._save import save_returned
+from gradio_lossless.components._stock import KEEP_DTYPE_DOC
 from gradio_lossless.core.errors import LosslessError
 from gradio_lossless.store.memory import tune_allocator
 from gradio_lossless.store.store import Store, get_store
@@ -26,10 +27,10 @@ __all__ = ["Image"]
 DEFAULT_FORMAT = "png"
 FORMAT_DOC = (
     'format: What the browser is served: "png" (the default) serves an exact PNG that '
-    "also carries values PNG cannot hold (16-bit colour, float, int32) and all "
-    'metadata; a lossy format such as "webp" serves a smaller file for display while '
-    "the exact value is kept beside it. Either way the value the next function "
-    "receives is exact."
+    "also carries all metadata (and, with keep_dtype, values PNG cannot hold: "
+    '16-bit colour, float, int32); a lossy format such as "webp" serves a smaller '
+    "file for display while the exact value is kept beside it. Either way the "
+    "value the next function receives is exact."
 )
 
 
@@ -39,11 +40,13 @@ STOCK = gr.Image
 
 class Image(STOCK):
     """
-    Drop-in gr.Image whose values arrive bit-exact at the next component: pixels,
-    PIL mode or numpy dtype and shape, palette and metadata, after any number of hops,
-    in the browser and through gradio_client. Same parameters as gr.Image (of the
-    installed Gradio); only the default ``format`` differs ("png": lossless). One
-    more: ``display`` says what an ``<img>`` showing it loads: "rendition" (the
+    Drop-in gr.Image whose values arrive bit-exact at the next component, after any
+    number of hops, in the browser and through gradio_client: what stock
+    gr.Image(format="png") hands the next function, with the metadata kept; with
+    ``keep_dtype=True``, the value itself (dtype, shape, float and 16-bit values).
+    Same parameters as gr.Image (of the installed Gradio) plus ``keep_dtype``; only
+    the default ``format`` differs ("png": lossless). One more, not sent to the
+    browser: ``display`` says what an ``<img>`` showing it loads: "rendition" (the
     default: a WebP at most 1920 pixels long, or the exact PNG when that is small),
     "exact", or "webp"/"jpeg"/"avif" at full resolution; downloads, API clients and
     the next function always get the exact value (README).
@@ -54,10 +57,12 @@ class Image(STOCK):
         value: str | PIL.Image.Image | np.ndarray[Any, Any] | Any | None = None,
         *,
         format: str = DEFAULT_FORMAT,
+        keep_dtype: bool = False,
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
     ) -> None:
         _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
+        self.keep_dtype = bool(keep_dtype)
         self.lossless_display = _display.setting(display)
         _display.install()  # serve renditions to <img> (_display.py)
         tune_allocator()  # before the server's threads allocate (memory.py)
@@ -78,7 +83,7 @@ class Image(STOCK):
         Parameters:
             payload: image data in the form of a FileData object
         Returns:
-            Passes the image as a `numpy.array`, `PIL.Image` or `str` filepath depending on `type`: exactly the value the previous function returned (converted only when `type` or `image_mode` ask for it), or the uploaded file.
+            Passes the image as a `numpy.array`, `PIL.Image` or `str` filepath depending on `type`: exactly what stock gr.Image(format="png") passes (with `keep_dtype`, the exact value the previous function returned, converted only when `type` or `image_mode` ask for it), or the uploaded file.
         """
         if payload is None:
             return None
@@ -104,13 +109,20 @@ class Image(STOCK):
             return super().preprocess(payload)
         try:
             source = readable(payload.path, self.GRADIO_CACHE)
-            loaded = load(payload.path, self._lossless_store(), source=source)
+            loaded = load(
+                payload.path,
+                self._lossless_store(),
+                source=source,
+                deep=self.keep_dtype,
+            )
             return deliver(
                 loaded,
                 type=self.type,
                 image_mode=self.image_mode,
                 store=self._lossless_store(),
                 format=self.format,
+                keep_dtype=self.keep_dtype,
+                orig_name=payload.orig_name,
             )
         except LosslessError as exc:
             raise gr.Error(html.escape(f"Image {name!r}: {exc}", quote=False)) from exc
@@ -134,6 +146,7 @@ class Image(STOCK):
                 self._lossless_store(),
                 format=self.format,
                 watermark=self.watermark,
+                keep_dtype=self.keep_dtype,
             )
             _display.after_save(self._lossless_store(), path, self.lossless_display)
         except LosslessError as exc:
@@ -142,5 +155,11 @@ class Image(STOCK):
         return ImageData(path=path, orig_name=orig_name)
 
 
-_signature.adopt(Image, STOCK, format_default=DEFAULT_FORMAT, format_doc=FORMAT_DOC)
+_signature.adopt(
+    Image,
+    STOCK,
+    format_default=DEFAULT_FORMAT,
+    format_doc=FORMAT_DOC,
+    keep_dtype_doc=KEEP_DTYPE_DOC,
+)
 assert "format" in inspect.signature(Image.__init__).parameters  # noqa: S101

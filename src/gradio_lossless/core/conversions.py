@@ -7,7 +7,7 @@ Supported values:
   (1, L, LA, P with palette and transparency, RGB, RGBA, I;16, I, F, CMYK, ...),
   with their ``info`` metadata (PNG text, EXIF, ICC profile, DPI, transparency...).
 - NumPy arrays of shape H×W or H×W×C (C in 1..4) and dtype bool, uint8, int8,
-  uint16, int16, uint32, int32, float16, float32 or float64.
+  uint16, int16, uint32, int32, uint64, int64, float16, float32 or float64.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ import PIL.Image
 import xxhash
 
 from gradio_lossless.core.errors import UnsupportedImageError
+from gradio_lossless.core.layout import convert_layout, layout_matches
 from gradio_lossless.core.types import ImageValue, PixelArray
 
 __all__ = [
     "SUPPORTED_DTYPES",
     "array_to_pil",
+    "convert_layout",
     "convert_mode",
     "copy_value",
     "describe",
@@ -57,16 +59,13 @@ SUPPORTED_DTYPES = (
     "int16",
     "uint32",
     "int32",
+    "uint64",
+    "int64",
     "float16",
     "float32",
     "float64",
 )
 _SCHEMA = "gradio-lossless-v1"
-
-# mode -> channel count that a numpy layout must have to "already be" that mode
-_MODE_CHANNELS = {"1": 1, "L": 1, "I": 1, "F": 1, "I;16": 1, "P": 1, "LA": 2}
-_MODE_CHANNELS.update({"RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3, "RGBA": 4})
-_MODE_CHANNELS["CMYK"] = 4
 
 
 def describe(value: object) -> str:
@@ -330,15 +329,6 @@ def natural_mode(arr: PixelArray) -> str | None:
     )
 
 
-def layout_matches(arr: PixelArray, image_mode: str | None) -> bool:
-    """True when ``arr`` already has the channel layout of ``image_mode`` (or no mode
-    is asked for), so it is handed over unchanged, dtype and shape included."""
-    if image_mode is None:
-        return True
-    channels = 1 if arr.ndim == 2 else arr.shape[2]
-    return _MODE_CHANNELS.get(image_mode) == channels
-
-
 def preview_uint8(arr: PixelArray) -> PixelArray:
     """An 8-bit rendering of any supported array, for display only (not exact):
     bool -> 0/255, uint16 -> top 8 bits, other integers clipped to 0..255,
@@ -397,17 +387,25 @@ def convert_mode(im: PIL.Image.Image, image_mode: str | None) -> PIL.Image.Image
 
 
 def to_pil(value: ImageValue, image_mode: str | None = None) -> PIL.Image.Image:
-    """The value as a (new) PIL image, converted to ``image_mode`` like stock."""
+    """The value as a (new) PIL image, converted to ``image_mode`` like stock. An
+    array deeper than 8 bits is first brought to an L/LA/RGB/RGBA layout by
+    ``convert_layout`` (so a 16-bit grey array becomes the 8-bit preview of its RGB
+    stack, not Pillow's clipped I;16 -> RGB)."""
     if isinstance(value, np.ndarray):
+        value = convert_layout(value, image_mode)
         return convert_mode(array_to_pil(value), image_mode)
     return convert_mode(copy_value(value), image_mode)  # type: ignore[arg-type]
 
 
 def to_numpy(value: ImageValue, image_mode: str | None = None) -> PixelArray:
     """The value as a (new) array: arrays keep dtype and shape when their layout
-    matches ``image_mode``; PIL images become ``np.array(im.convert(image_mode))``."""
+    matches ``image_mode``, and keep their dtype for L/LA/RGB/RGBA layouts
+    (``convert_layout``); PIL images become ``np.array(im.convert(image_mode))``."""
     if isinstance(value, np.ndarray):
         if layout_matches(value, image_mode):
             return np.array(value, copy=True)
+        converted = convert_layout(value, image_mode)
+        if converted is not value:
+            return converted
         return pil_to_array(convert_mode(array_to_pil(value), image_mode))
     return pil_to_array(convert_mode(value, image_mode))

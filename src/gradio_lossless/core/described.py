@@ -37,11 +37,13 @@ def is_png_native(value: ImageValue, mode: str | None = None) -> bool:
         mode = mode or conversions.natural_mode(value)
         return mode is not None and mode in NATIVE_PIL_MODES
     if value.mode == "P":
-        # Pillow sizes the PNG bit depth by the palette: indices past it would be lost
+        # Pillow sizes the PNG bit depth by the palette (1, 2, 4 or 8 bits for up
+        # to 2, 4, 16, 256 colours): indices past that depth would be lost
         colors = len(value.getpalette() or []) // 3
         highest = value.getextrema()[1]
         assert isinstance(highest, int)  # noqa: S101 - single band
-        return value.palette is not None and highest < max(colors, 1)
+        depth = 2 if colors <= 2 else 4 if colors <= 4 else 16 if colors <= 16 else 256
+        return value.palette is not None and highest < depth
     return value.mode in NATIVE_PIL_MODES
 
 
