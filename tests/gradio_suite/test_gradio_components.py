@@ -149,7 +149,8 @@ def test_gradio_component_tests_pass_under_patch(
     # a run that collected nothing (exit 5) or broke (2-4) compares nothing
     for run in (stock, patched):
         assert run.returncode in (0, 1), f"{summary}\n\n{run.output[-4000:]}"
-    assert "gradio-lossless patch(): gr.Image is gradio_lossless." in patched.output
+    assert "patch(): gr.Image is gradio_lossless." in patched.output, patched.output
+    assert "gr.Gallery is gradio_lossless." in patched.output, patched.output
     assert "gradio-lossless patch()" not in stock.output
     passed_on_stock = sorted(k for k, (o, _) in stock.outcomes.items() if o == "passed")
     for module in sdist.TEST_MODULES:
