@@ -30,7 +30,7 @@ RANKS = {
     "io": 3,
     "serving": 4,
     "components": 5,
-    "patch": 5,
+    "patching": 5,
     "tools": 6,
     "cli": 7,
     "__main__": 7,

@@ -5,6 +5,7 @@ loss back."""
 from __future__ import annotations
 
 import importlib
+import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -20,7 +21,7 @@ from gradio_client import handle_file
 from gradio_lossless.components import Gallery as LosslessGallery
 from gradio_lossless.components import Image as LosslessImage
 from gradio_lossless.core.conversions import values_equal
-from gradio_lossless.patch import (
+from gradio_lossless.patching import (
     STOCK_GALLERY,
     STOCK_IMAGE,
     is_patched,
@@ -120,7 +121,7 @@ def test_our_classes_do_not_recurse_while_patched() -> None:
 
 
 def test_reimport_while_patched_still_finds_stock() -> None:
-    import gradio_lossless.patch as patch_module
+    import gradio_lossless.patching as patch_module
 
     patch()
     reloaded = importlib.reload(patch_module)
@@ -218,3 +219,17 @@ def test_gallery_app_built_after_patch_is_lossless(server, tmp_path):  # type: i
 
     assert all(values_equal(v, original) for v in patched)
     assert not any(values_equal(v, original) for v in stock)
+
+
+def test_patch_stays_callable_after_its_module_is_imported() -> None:
+    """The module is ``patching``: importing it never shadows ``patch()``."""
+    code = (
+        "import gradio_lossless\n"
+        "from gradio_lossless.patching import STOCK_IMAGE\n"
+        "gradio_lossless.patch()\n"
+        "import gradio as gr\n"
+        "assert gr.Image is gradio_lossless.Image, gr.Image\n"
+        "gradio_lossless.unpatch()\n"
+        "assert gr.Image is STOCK_IMAGE\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

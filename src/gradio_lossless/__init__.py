@@ -16,17 +16,17 @@ __all__ = ["Gallery", "Image", "__version__", "is_patched", "patch", "read", "un
 _LAZY = {
     "Gallery": "gradio_lossless.components.gallery",
     "Image": "gradio_lossless.components.image",
-    "is_patched": "gradio_lossless.patch",
-    "patch": "gradio_lossless.patch",
+    "is_patched": "gradio_lossless.patching",
+    "patch": "gradio_lossless.patching",
     "read": "gradio_lossless.io",
-    "unpatch": "gradio_lossless.patch",
+    "unpatch": "gradio_lossless.patching",
 }
 
 if TYPE_CHECKING:
     from gradio_lossless.components.gallery import Gallery
     from gradio_lossless.components.image import Image
     from gradio_lossless.io import read
-    from gradio_lossless.patch import is_patched, patch, unpatch
+    from gradio_lossless.patching import is_patched, patch, unpatch
 
 
 def __getattr__(name: str) -> Any:

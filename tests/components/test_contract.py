@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gradio_lossless as gl
-from gradio_lossless.patch import STOCK_GALLERY, STOCK_IMAGE
+from gradio_lossless.patching import STOCK_GALLERY, STOCK_IMAGE
 from tests.contract import (
     PNG_MODES,
     TIFF_MODES,

@@ -18,7 +18,7 @@ from gradio.components.gallery import GalleryData
 from gradio.data_classes import ImageData
 
 import gradio_lossless as gl
-from gradio_lossless.patch import STOCK_IMAGE
+from gradio_lossless.patching import STOCK_IMAGE
 
 RNG = np.random.default_rng(13)
 

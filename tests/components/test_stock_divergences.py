@@ -15,7 +15,7 @@ from gradio.components.gallery import GalleryData
 from gradio.data_classes import ImageData
 
 import gradio_lossless as gl
-from gradio_lossless.patch import STOCK_GALLERY, STOCK_IMAGE
+from gradio_lossless.patching import STOCK_GALLERY, STOCK_IMAGE
 from tests.contract import assert_same
 from tests.samples import photo
 

@@ -16,7 +16,7 @@ import pytest
 from gradio_client import handle_file
 
 import gradio_lossless as gl
-from gradio_lossless.patch import STOCK_GALLERY, STOCK_IMAGE, patch, unpatch
+from gradio_lossless.patching import STOCK_GALLERY, STOCK_IMAGE, patch, unpatch
 from tests.contract import as_stock_means, assert_same, make_array, make_pil
 from tests.samples import photo
 

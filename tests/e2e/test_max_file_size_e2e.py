@@ -24,7 +24,7 @@ from gradio_client import handle_file
 
 import gradio_lossless as gl
 from gradio_lossless.core.conversions import values_equal
-from gradio_lossless.patch import patch, unpatch
+from gradio_lossless.patching import patch, unpatch
 
 pytestmark = pytest.mark.e2e
 

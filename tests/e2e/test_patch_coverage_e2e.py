@@ -22,7 +22,7 @@ from gradio_client import handle_file
 
 import gradio_lossless as gl
 from gradio_lossless.core.conversions import values_equal
-from gradio_lossless.patch import STOCK_IMAGE, patch, unpatch
+from gradio_lossless.patching import STOCK_IMAGE, patch, unpatch
 from tests.samples import photo
 
 pytestmark = pytest.mark.e2e

@@ -243,7 +243,7 @@ def run(case: Case, component: Any, *, gallery: bool, name: str) -> None:
             None if gallery else component.image_mode,
             path,
             gallery,
-            component.keep_dtype,
+            component.lossless_keep_dtype,
         )
     if outcome == "gr.Error":
         assert isinstance(message, str) and message, "an empty gr.Error"

@@ -64,7 +64,8 @@ class Gallery(STOCK):
         **kwargs: Any,
     ) -> None:
         _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
-        self.keep_dtype = bool(keep_dtype)
+        # not named keep_dtype: Gradio would send that attribute to the browser
+        self.lossless_keep_dtype = bool(keep_dtype)
         self.lossless_display = _display.setting(display)
         _display.install()  # serve renditions to <img> (_display.py)
         tune_allocator()  # before the server's threads allocate (memory.py)
@@ -120,14 +121,16 @@ class Gallery(STOCK):
                 data.append((file_path, element.caption))
                 continue
             try:
-                loaded = load(file_path, store, source=source, deep=self.keep_dtype)
+                loaded = load(
+                    file_path, store, source=source, deep=self.lossless_keep_dtype
+                )
                 media = deliver(
                     loaded,
                     type=self.type,
                     image_mode=None,
                     store=store,
                     format=self.format,
-                    keep_dtype=self.keep_dtype,
+                    keep_dtype=self.lossless_keep_dtype,
                     orig_name=element.image.orig_name,
                     stock_upload="gallery",
                 )
@@ -175,7 +178,7 @@ class Gallery(STOCK):
                     return self._stock_item(item, caption)
             try:
                 path = save_returned(
-                    item, store, format=self.format, keep_dtype=self.keep_dtype
+                    item, store, format=self.format, keep_dtype=self.lossless_keep_dtype
                 )
                 _display.after_save(store, path, self.lossless_display)
             except LosslessError as exc:

@@ -62,7 +62,8 @@ class Image(STOCK):
         **kwargs: Any,
     ) -> None:
         _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
-        self.keep_dtype = bool(keep_dtype)
+        # not named keep_dtype: Gradio would send that attribute to the browser
+        self.lossless_keep_dtype = bool(keep_dtype)
         self.lossless_display = _display.setting(display)
         _display.install()  # serve renditions to <img> (_display.py)
         tune_allocator()  # before the server's threads allocate (memory.py)
@@ -113,7 +114,7 @@ class Image(STOCK):
                 payload.path,
                 self._lossless_store(),
                 source=source,
-                deep=self.keep_dtype,
+                deep=self.lossless_keep_dtype,
             )
             return deliver(
                 loaded,
@@ -121,7 +122,7 @@ class Image(STOCK):
                 image_mode=self.image_mode,
                 store=self._lossless_store(),
                 format=self.format,
-                keep_dtype=self.keep_dtype,
+                keep_dtype=self.lossless_keep_dtype,
                 orig_name=payload.orig_name,
             )
         except LosslessError as exc:
@@ -146,7 +147,7 @@ class Image(STOCK):
                 self._lossless_store(),
                 format=self.format,
                 watermark=self.watermark,
-                keep_dtype=self.keep_dtype,
+                keep_dtype=self.lossless_keep_dtype,
             )
             _display.after_save(self._lossless_store(), path, self.lossless_display)
         except LosslessError as exc:
