@@ -9,6 +9,7 @@ Node fails the SSR test; elsewhere it is skipped with that reason.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -107,10 +108,12 @@ def mounted(demo: Any, path: str = "/sub") -> Iterator[Served]:
 
 
 def need_node() -> None:
-    if shutil.which("node"):
+    given = os.environ.get("GRADIO_NODE_PATH")
+    if (given and Path(given).is_file()) or shutil.which("node"):
         return
     message = (
-        "SSR needs Node: `apt-get install -y nodejs` (or set GRADIO_NODE_PATH); "
+        "SSR needs Node 20 or later: `python scripts/fetch_node.py` fetches one "
+        "from the npm registry (scripts/test sets GRADIO_NODE_PATH to it); "
         "Gradio's documented switch is demo.launch(ssr_mode=True)"
     )
     if in_ci():
