@@ -21,6 +21,8 @@ from tests.contract import as_stock_means, assert_same, make_array, make_pil
 from tests.samples import photo
 
 pytestmark = pytest.mark.e2e
+HOPS = 2  # the second hop reads back a file the first one wrote (property tests
+# in tests/components/test_contract.py run longer mixed chains without a server)
 
 VALUES: list[Any] = [
     make_array("float64", (20, 24, 3), "unit", 1),
@@ -48,7 +50,7 @@ def sepia(image: np.ndarray) -> np.ndarray:
 def chain_app(
     image: Callable[..., Any], received: dict[str, list[Any]], stock_values: bool
 ) -> gr.Blocks:
-    """make(i) returns VALUES[i]; then three identity hops of each type."""
+    """make(i) returns VALUES[i]; then HOPS identity hops of each type."""
 
     def make(index: float) -> Any:
         value = VALUES[int(index)]
@@ -78,7 +80,7 @@ def run_chains(server: Any, image: Callable[..., Any], stock: bool) -> dict[str,
             first = client.predict(index, api_name="/make")
             for kind in ("numpy", "pil", "filepath"):
                 path = first
-                for _ in range(3):
+                for _ in range(HOPS):
                     path = client.predict(handle_file(path), api_name=f"/hop_{kind}")
     return received
 
@@ -90,7 +92,7 @@ def test_every_function_receives_what_stock_png_hands_it(server) -> None:
     ours = run_chains(server, gl.Image, stock=False)
     stock = run_chains(server, stock_png, stock=True)
     for kind in ("numpy", "pil", "filepath"):
-        assert len(ours[kind]) == len(stock[kind]) == 3 * len(VALUES)
+        assert len(ours[kind]) == len(stock[kind]) == HOPS * len(VALUES)
         for i, (a, b) in enumerate(zip(ours[kind], stock[kind], strict=True)):
             if kind == "filepath":  # names: gradio_client's downloads, then ours
                 with PIL.Image.open(a) as fa, PIL.Image.open(b) as fb:
