@@ -11,9 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Gallery", "Image", "__version__", "is_patched", "patch", "read", "unpatch"]
+__all__ = [
+    "AnnotatedImage",
+    "Gallery",
+    "Image",
+    "__version__",
+    "is_patched",
+    "patch",
+    "read",
+    "unpatch",
+]
 
 _LAZY = {
+    "AnnotatedImage": "gradio_lossless.components.annotated_image",
     "Gallery": "gradio_lossless.components.gallery",
     "Image": "gradio_lossless.components.image",
     "is_patched": "gradio_lossless.patching",
@@ -23,6 +33,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from gradio_lossless.components.annotated_image import AnnotatedImage
     from gradio_lossless.components.gallery import Gallery
     from gradio_lossless.components.image import Image
     from gradio_lossless.io import read

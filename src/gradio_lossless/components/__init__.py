@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from gradio_lossless.components.annotated_image import AnnotatedImage
 from gradio_lossless.components.gallery import Gallery
 from gradio_lossless.components.image import Image
 
-__all__ = ["Gallery", "Image"]
+__all__ = ["AnnotatedImage", "Gallery", "Image"]
