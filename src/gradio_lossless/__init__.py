@@ -15,6 +15,7 @@ __all__ = [
     "AnnotatedImage",
     "Gallery",
     "Image",
+    "ImageEditor",
     "ImageSlider",
     "__version__",
     "is_patched",
@@ -27,6 +28,7 @@ _LAZY = {
     "AnnotatedImage": "gradio_lossless.components.annotated_image",
     "Gallery": "gradio_lossless.components.gallery",
     "Image": "gradio_lossless.components.image",
+    "ImageEditor": "gradio_lossless.components.image_editor",
     "ImageSlider": "gradio_lossless.components.imageslider",
     "is_patched": "gradio_lossless.patching",
     "patch": "gradio_lossless.patching",
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from gradio_lossless.components.annotated_image import AnnotatedImage
     from gradio_lossless.components.gallery import Gallery
     from gradio_lossless.components.image import Image
+    from gradio_lossless.components.image_editor import ImageEditor
     from gradio_lossless.components.imageslider import ImageSlider
     from gradio_lossless.io import read
     from gradio_lossless.patching import is_patched, patch, unpatch
