@@ -11,6 +11,7 @@ import gradio
 import gradio as gr
 import gradio.components
 import gradio.components.annotated_image
+import gradio.components.image_editor
 import gradio.components.imageslider
 import numpy as np
 import PIL.Image
@@ -20,6 +21,7 @@ from gradio_client import handle_file
 import gradio_lossless as gl
 from gradio_lossless.patching import (
     STOCK_ANNOTATED_IMAGE,
+    STOCK_IMAGE_EDITOR,
     STOCK_IMAGE_SLIDER,
     is_patched,
     patch,
@@ -36,8 +38,16 @@ NAMES: dict[str, tuple[type, list[ModuleType]]] = {
         STOCK_IMAGE_SLIDER,
         [gradio, gradio.components, gradio.components.imageslider],
     ),
+    "ImageEditor": (
+        STOCK_IMAGE_EDITOR,
+        [gradio, gradio.components, gradio.components.image_editor],
+    ),
 }
-OURS = {"AnnotatedImage": gl.AnnotatedImage, "ImageSlider": gl.ImageSlider}
+OURS = {
+    "AnnotatedImage": gl.AnnotatedImage,
+    "ImageSlider": gl.ImageSlider,
+    "ImageEditor": gl.ImageEditor,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -109,8 +119,10 @@ def test_string_shortcuts_build_ours() -> None:
     with gr.Blocks():
         annotated = gr.components.get_component_instance("annotatedimage")
         slider = gr.components.get_component_instance("imageslider")
+        editor = gr.components.get_component_instance("imageeditor")
     assert type(annotated) is gl.AnnotatedImage
     assert type(slider) is gl.ImageSlider
+    assert type(editor) is gl.ImageEditor
 
 
 @pytest.mark.e2e

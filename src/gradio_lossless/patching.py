@@ -1,6 +1,6 @@
 """``patch()``: one call, before an app is built, makes every gr.Image (and
-gr.Gallery, gr.AnnotatedImage, gr.ImageSlider) lossless; ``unpatch()`` puts stock
-Gradio back.
+gr.Gallery, gr.AnnotatedImage, gr.ImageSlider, gr.ImageEditor) lossless;
+``unpatch()`` puts stock Gradio back.
 
     import gradio as gr
     import gradio_lossless
@@ -17,6 +17,8 @@ What it changes: the names under which Gradio exposes the classes, and nothing e
     gradio.Annotatedimage  gradio.components.Annotatedimage  (Gradio's alias)
     gradio.ImageSlider     gradio.components.ImageSlider
                            gradio.components.imageslider.ImageSlider
+    gradio.ImageEditor     gradio.components.ImageEditor
+                           gradio.components.image_editor.ImageEditor
 
 so ``gr.Image(...)``, ``gr.components.Image(...)`` and the string shortcuts
 (``gr.Interface(fn, "image", "gallery")``, ``{"name": "image"}``), which Gradio looks
@@ -29,8 +31,9 @@ Limits:
   custom components first, or subclass :data:`STOCK_IMAGE`.
 - ``format`` defaults to "png"; an explicit ``format="webp"`` still serves WebP for
   display, while the value functions receive stays exact.
-- ImageEditor is not changed (yet). Chatbot content built with ``gr.Image(value=...)``
-  and cached examples are exact through the Image they build.
+- Gradio's own subclasses of ImageEditor (gr.Sketchpad, gr.Paint, gr.ImageMask)
+  are defined at import and stay stock. Chatbot content built with
+  ``gr.Image(value=...)`` and cached examples are exact through the Image they build.
 - It is process-wide: every app built while it is on is lossless.
 """
 
@@ -44,12 +47,14 @@ import gradio.components
 import gradio.components.annotated_image
 import gradio.components.gallery
 import gradio.components.image
+import gradio.components.image_editor
 import gradio.components.imageslider
 
 __all__ = [
     "STOCK_ANNOTATED_IMAGE",
     "STOCK_GALLERY",
     "STOCK_IMAGE",
+    "STOCK_IMAGE_EDITOR",
     "STOCK_IMAGE_SLIDER",
     "is_patched",
     "patch",
@@ -70,12 +75,14 @@ STOCK_IMAGE: type = _stock(gradio.components.image.Image)
 STOCK_GALLERY: type = _stock(gradio.components.gallery.Gallery)
 STOCK_ANNOTATED_IMAGE: type = _stock(gradio.components.annotated_image.AnnotatedImage)
 STOCK_IMAGE_SLIDER: type = _stock(gradio.components.imageslider.ImageSlider)
+STOCK_IMAGE_EDITOR: type = _stock(gradio.components.image_editor.ImageEditor)
 
 _STOCK = {
     "Image": STOCK_IMAGE,
     "Gallery": STOCK_GALLERY,
     "AnnotatedImage": STOCK_ANNOTATED_IMAGE,
     "ImageSlider": STOCK_IMAGE_SLIDER,
+    "ImageEditor": STOCK_IMAGE_EDITOR,
     "Annotatedimage": STOCK_ANNOTATED_IMAGE,  # Gradio's alias
 }
 _PLACES: dict[str, tuple[ModuleType, ...]] = {
@@ -88,6 +95,7 @@ _PLACES: dict[str, tuple[ModuleType, ...]] = {
     ),
     "ImageSlider": (gradio, gradio.components, gradio.components.imageslider),
     "Annotatedimage": (gradio, gradio.components),
+    "ImageEditor": (gradio, gradio.components, gradio.components.image_editor),
 }
 _lock = threading.Lock()
 
@@ -97,6 +105,7 @@ def _lossless_classes() -> dict[str, type]:
         AnnotatedImage,
         Gallery,
         Image,
+        ImageEditor,
         ImageSlider,
     )
 
@@ -106,6 +115,7 @@ def _lossless_classes() -> dict[str, type]:
         "AnnotatedImage": AnnotatedImage,
         "ImageSlider": ImageSlider,
         "Annotatedimage": AnnotatedImage,
+        "ImageEditor": ImageEditor,
     }
 
 
@@ -115,7 +125,7 @@ def _is_ours(cls: object) -> bool:
 
 def patch() -> None:
     """Make ``gr.Image``, ``gr.Gallery``, ``gr.AnnotatedImage`` and
-    ``gr.ImageSlider`` build the lossless classes.
+    ``gr.ImageSlider`` and ``gr.ImageEditor`` build the lossless classes.
 
     Idempotent. Call it before building the app.
 
