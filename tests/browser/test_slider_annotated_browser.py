@@ -38,12 +38,16 @@ def test_moving_the_slider_handle_keeps_both_images_exact(page: Any) -> None:
         page.click("#load")
         page.wait_for_selector("#slider img")
         page.wait_for_timeout(1000)
+        assert "inset(0px 0px 0px 50%)" in page.locator("#slider").inner_html()
         box = page.locator("#slider img").first.bounding_box()
         y = box["y"] + box["height"] / 2
         page.mouse.move(box["x"] + box["width"] / 2, y)
         page.mouse.down()
         page.mouse.move(box["x"] + box["width"] * 0.2, y, steps=8)
         page.mouse.up()
+        page.wait_for_timeout(300)
+        # the handle moved: the top image is clipped elsewhere than the middle
+        assert "inset(0px 0px 0px 50%)" not in page.locator("#slider").inner_html()
         page.click("#send")
         value = _wait(page, seen, 1)
     np.testing.assert_array_equal(value[0], before)
