@@ -11,11 +11,25 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Gallery", "Image", "__version__", "is_patched", "patch", "read", "unpatch"]
+__all__ = [
+    "AnnotatedImage",
+    "Gallery",
+    "Image",
+    "ImageEditor",
+    "ImageSlider",
+    "__version__",
+    "is_patched",
+    "patch",
+    "read",
+    "unpatch",
+]
 
 _LAZY = {
+    "AnnotatedImage": "gradio_lossless.components.annotated_image",
     "Gallery": "gradio_lossless.components.gallery",
     "Image": "gradio_lossless.components.image",
+    "ImageEditor": "gradio_lossless.components.image_editor",
+    "ImageSlider": "gradio_lossless.components.imageslider",
     "is_patched": "gradio_lossless.patching",
     "patch": "gradio_lossless.patching",
     "read": "gradio_lossless.io",
@@ -23,8 +37,11 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from gradio_lossless.components.annotated_image import AnnotatedImage
     from gradio_lossless.components.gallery import Gallery
     from gradio_lossless.components.image import Image
+    from gradio_lossless.components.image_editor import ImageEditor
+    from gradio_lossless.components.imageslider import ImageSlider
     from gradio_lossless.io import read
     from gradio_lossless.patching import is_patched, patch, unpatch
 

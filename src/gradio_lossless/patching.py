@@ -1,5 +1,6 @@
-"""``patch()``: one call, before an app is built, makes every gr.Image (and gr.Gallery)
-lossless; ``unpatch()`` puts stock Gradio back.
+"""``patch()``: one call, before an app is built, makes every gr.Image (and
+gr.Gallery, gr.AnnotatedImage, gr.ImageSlider, gr.ImageEditor) lossless;
+``unpatch()`` puts stock Gradio back.
 
     import gradio as gr
     import gradio_lossless
@@ -11,6 +12,13 @@ What it changes: the names under which Gradio exposes the classes, and nothing e
 
     gradio.Image      gradio.components.Image      gradio.components.image.Image
     gradio.Gallery    gradio.components.Gallery    gradio.components.gallery.Gallery
+    gradio.AnnotatedImage  gradio.components.AnnotatedImage
+                           gradio.components.annotated_image.AnnotatedImage
+    gradio.Annotatedimage  gradio.components.Annotatedimage  (Gradio's alias)
+    gradio.ImageSlider     gradio.components.ImageSlider
+                           gradio.components.imageslider.ImageSlider
+    gradio.ImageEditor     gradio.components.ImageEditor
+                           gradio.components.image_editor.ImageEditor
 
 so ``gr.Image(...)``, ``gr.components.Image(...)`` and the string shortcuts
 (``gr.Interface(fn, "image", "gallery")``, ``{"name": "image"}``), which Gradio looks
@@ -23,8 +31,9 @@ Limits:
   custom components first, or subclass :data:`STOCK_IMAGE`.
 - ``format`` defaults to "png"; an explicit ``format="webp"`` still serves WebP for
   display, while the value functions receive stays exact.
-- Other components that show images (ImageEditor, AnnotatedImage, ImageSlider,
-  Chatbot) are not changed.
+- Gradio's own subclasses of ImageEditor (gr.Sketchpad, gr.Paint, gr.ImageMask)
+  are defined at import and stay stock. Chatbot content built with
+  ``gr.Image(value=...)`` and cached examples are exact through the Image they build.
 - It is process-wide: every app built while it is on is lossless.
 """
 
@@ -35,10 +44,22 @@ from types import ModuleType
 
 import gradio
 import gradio.components
+import gradio.components.annotated_image
 import gradio.components.gallery
 import gradio.components.image
+import gradio.components.image_editor
+import gradio.components.imageslider
 
-__all__ = ["STOCK_GALLERY", "STOCK_IMAGE", "is_patched", "patch", "unpatch"]
+__all__ = [
+    "STOCK_ANNOTATED_IMAGE",
+    "STOCK_GALLERY",
+    "STOCK_IMAGE",
+    "STOCK_IMAGE_EDITOR",
+    "STOCK_IMAGE_SLIDER",
+    "is_patched",
+    "patch",
+    "unpatch",
+]
 
 
 def _stock(cls: type) -> type:
@@ -52,19 +73,50 @@ def _stock(cls: type) -> type:
 # Captured at import, so patching can never make a lossless class its own base.
 STOCK_IMAGE: type = _stock(gradio.components.image.Image)
 STOCK_GALLERY: type = _stock(gradio.components.gallery.Gallery)
+STOCK_ANNOTATED_IMAGE: type = _stock(gradio.components.annotated_image.AnnotatedImage)
+STOCK_IMAGE_SLIDER: type = _stock(gradio.components.imageslider.ImageSlider)
+STOCK_IMAGE_EDITOR: type = _stock(gradio.components.image_editor.ImageEditor)
 
-_STOCK = {"Image": STOCK_IMAGE, "Gallery": STOCK_GALLERY}
+_STOCK = {
+    "Image": STOCK_IMAGE,
+    "Gallery": STOCK_GALLERY,
+    "AnnotatedImage": STOCK_ANNOTATED_IMAGE,
+    "ImageSlider": STOCK_IMAGE_SLIDER,
+    "ImageEditor": STOCK_IMAGE_EDITOR,
+    "Annotatedimage": STOCK_ANNOTATED_IMAGE,  # Gradio's alias
+}
 _PLACES: dict[str, tuple[ModuleType, ...]] = {
     "Image": (gradio, gradio.components, gradio.components.image),
     "Gallery": (gradio, gradio.components, gradio.components.gallery),
+    "AnnotatedImage": (
+        gradio,
+        gradio.components,
+        gradio.components.annotated_image,
+    ),
+    "ImageSlider": (gradio, gradio.components, gradio.components.imageslider),
+    "Annotatedimage": (gradio, gradio.components),
+    "ImageEditor": (gradio, gradio.components, gradio.components.image_editor),
 }
 _lock = threading.Lock()
 
 
 def _lossless_classes() -> dict[str, type]:
-    from gradio_lossless.components import Gallery, Image
+    from gradio_lossless.components import (
+        AnnotatedImage,
+        Gallery,
+        Image,
+        ImageEditor,
+        ImageSlider,
+    )
 
-    return {"Image": Image, "Gallery": Gallery}
+    return {
+        "Image": Image,
+        "Gallery": Gallery,
+        "AnnotatedImage": AnnotatedImage,
+        "ImageSlider": ImageSlider,
+        "Annotatedimage": AnnotatedImage,
+        "ImageEditor": ImageEditor,
+    }
 
 
 def _is_ours(cls: object) -> bool:
@@ -72,7 +124,8 @@ def _is_ours(cls: object) -> bool:
 
 
 def patch() -> None:
-    """Make ``gr.Image`` and ``gr.Gallery`` build the lossless classes.
+    """Make ``gr.Image``, ``gr.Gallery``, ``gr.AnnotatedImage`` and
+    ``gr.ImageSlider`` and ``gr.ImageEditor`` build the lossless classes.
 
     Idempotent. Call it before building the app.
 
@@ -96,7 +149,7 @@ def patch() -> None:
 
 
 def unpatch() -> None:
-    """Restore stock ``gr.Image`` and ``gr.Gallery``. Idempotent.
+    """Restore the stock classes. Idempotent.
 
     Components built while patched stay lossless; names bound to another
     package's class are left alone.

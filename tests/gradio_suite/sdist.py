@@ -3,7 +3,7 @@
 The sdist is fetched from the package registry with pip at test time (never kept in
 this repository), and the few files the tests need are unpacked into a folder that
 is the root of a pytest run: ``test/`` as in Gradio's repository (its conftest, the
-two test modules, ``test/test_files``) and Gradio's ``pyproject.toml`` for its pytest
+test modules, ``test/test_files``) and Gradio's ``pyproject.toml`` for its pytest
 settings. Two things the tests expect from Gradio's repository are not in the sdist,
 and are added to that folder, never to Gradio's files:
 
@@ -28,7 +28,13 @@ from pathlib import Path, PurePosixPath
 
 import PIL.Image
 
-TEST_MODULES = ("test/components/test_image.py", "test/components/test_gallery.py")
+# ImageSlider has no test module in the sdist (test_slider.py is gr.Slider's)
+TEST_MODULES = (
+    "test/components/test_image.py",
+    "test/components/test_gallery.py",
+    "test/components/test_image_editor.py",
+    "test/components/test_annotated_image.py",
+)
 # what those modules import or read, besides test/test_files/
 SUPPORT_FILES = (
     "pyproject.toml",

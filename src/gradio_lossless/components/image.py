@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import inspect
 from pathlib import Path
 from typing import Any
@@ -13,12 +12,8 @@ import PIL.Image
 from gradio.data_classes import Base64ImageData, ImageData
 
 from gradio_lossless.components import _display, _signature
-from gradio_lossless.components._deliver import deliver
-from gradio_lossless.components._load import load
-from gradio_lossless.components._paths import readable
-from gradio_lossless.components._save import save_returned
+from gradio_lossless.components._one_image import postprocess_one, preprocess_one
 from gradio_lossless.components._stock import KEEP_DTYPE_DOC
-from gradio_lossless.core.errors import LosslessError
 from gradio_lossless.store.memory import tune_allocator
 from gradio_lossless.store.store import Store, get_store
 
@@ -86,47 +81,14 @@ class Image(STOCK):
         Returns:
             Passes the image as a `numpy.array`, `PIL.Image` or `str` filepath depending on `type`: exactly what stock gr.Image(format="png") passes (with `keep_dtype`, the exact value the previous function returned, converted only when `type` or `image_mode` ask for it), or the uploaded file.
         """
-        if payload is None:
-            return None
-        if payload.url and payload.url.startswith("data:"):
-            try:
-                return super().preprocess(payload)
-            except (OSError, ValueError, SyntaxError) as exc:
-                # PIL.UnidentifiedImageError is an OSError; binascii.Error a ValueError
-                raise gr.Error(
-                    "Image data URL: not an image Pillow can read "
-                    f"({type(exc).__name__})"
-                ) from exc
-        name = payload.orig_name or (Path(payload.path).name if payload.path else "")
-        if payload.path is None:
-            raise gr.Error("Image payload has no file path.")
-        if name.lower().endswith(".svg"):
-            try:
-                readable(payload.path, self.GRADIO_CACHE)
-            except LosslessError as exc:
-                raise gr.Error(
-                    html.escape(f"Image {name!r}: {exc}", quote=False)
-                ) from exc
-            return super().preprocess(payload)
-        try:
-            source = readable(payload.path, self.GRADIO_CACHE)
-            loaded = load(
-                payload.path,
-                self._lossless_store(),
-                source=source,
-                deep=self.lossless_keep_dtype,
-            )
-            return deliver(
-                loaded,
-                type=self.type,
-                image_mode=self.image_mode,
-                store=self._lossless_store(),
-                format=self.format,
-                keep_dtype=self.lossless_keep_dtype,
-                orig_name=payload.orig_name,
-            )
-        except LosslessError as exc:
-            raise gr.Error(html.escape(f"Image {name!r}: {exc}", quote=False)) from exc
+        return preprocess_one(
+            payload,
+            cache_dir=self.GRADIO_CACHE,
+            type=self.type,
+            image_mode=self.image_mode,
+            format=self.format,
+            keep_dtype=self.lossless_keep_dtype,
+        )
 
     def postprocess(
         self, value: np.ndarray[Any, Any] | PIL.Image.Image | str | Path | None
@@ -137,23 +99,14 @@ class Image(STOCK):
         Returns:
             Returns the image as a `FileData` object whose file carries the exact value.
         """
-        if value is None:
-            return None
-        if isinstance(value, str) and value.lower().endswith(".svg"):
-            return super().postprocess(value)
-        try:
-            path = save_returned(
-                value,
-                self._lossless_store(),
-                format=self.format,
-                watermark=self.watermark,
-                keep_dtype=self.lossless_keep_dtype,
-            )
-            _display.after_save(self._lossless_store(), path, self.lossless_display)
-        except LosslessError as exc:
-            raise gr.Error(html.escape(f"Image output: {exc}", quote=False)) from exc
-        orig_name = Path(path).name if Path(path).exists() else None
-        return ImageData(path=path, orig_name=orig_name)
+        return postprocess_one(
+            value,
+            cache_dir=self.GRADIO_CACHE,
+            format=self.format,
+            keep_dtype=self.lossless_keep_dtype,
+            display=self.lossless_display,
+            watermark=self.watermark,
+        )
 
 
 _signature.adopt(

@@ -1,0 +1,148 @@
+"""gradio_lossless.AnnotatedImage: gr.AnnotatedImage whose base image stays exact."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import PIL.Image
+from gradio.components.annotated_image import AnnotatedImageData
+
+from gradio_lossless.components import _display, _signature
+from gradio_lossless.components._deliver import deliver
+from gradio_lossless.components._load import load
+from gradio_lossless.components._paths import readable
+from gradio_lossless.components._save import save_returned
+from gradio_lossless.components._stock import KEEP_DTYPE_DOC
+from gradio_lossless.core.errors import LosslessError
+from gradio_lossless.store.memory import tune_allocator
+from gradio_lossless.store.store import Store, get_store
+
+__all__ = ["AnnotatedImage"]
+
+DEFAULT_FORMAT = "png"
+FORMAT_DOC = (
+    "format: What the browser is served for a base image returned as an array or a "
+    'PIL image: "png" (the default) serves an exact PNG; a lossy format such as '
+    '"webp" serves a smaller file for display while the exact value is kept beside '
+    "it. Either way the base image the next function receives is exact; masks are "
+    "PNGs, as stock makes them."
+)
+
+# captured at import: under patch() the name gr.AnnotatedImage means our class
+STOCK = gr.AnnotatedImage
+
+
+class AnnotatedImage(STOCK):
+    """
+    Drop-in gr.AnnotatedImage whose base image arrives bit-exact at the next
+    component, after any number of hops: the file is what stock
+    gr.AnnotatedImage(format="png") would write (with ``keep_dtype=True``, the value
+    itself). Masks are made and served as stock makes them. Same parameters as
+    gr.AnnotatedImage plus ``keep_dtype``; only the default ``format`` differs. One
+    more, not sent to the browser: ``display``, as for gradio_lossless.Image.
+    """
+
+    def __init__(
+        self,
+        value: Any = None,
+        *,
+        format: str = DEFAULT_FORMAT,
+        keep_dtype: bool = False,
+        display: str = _display.DEFAULT_DISPLAY,
+        **kwargs: Any,
+    ) -> None:
+        _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
+        self.lossless_keep_dtype = bool(keep_dtype)
+        self.lossless_display = _display.setting(display)
+        _display.install()
+        tune_allocator()
+        super().__init__(value, format=format, **kwargs)
+        if hasattr(self, "GRADIO_CACHE"):
+            self._lossless_store()
+
+    def _lossless_store(self) -> Store:
+        return get_store(self.GRADIO_CACHE)
+
+    def preprocess(
+        self, payload: AnnotatedImageData | None
+    ) -> tuple[str, list[tuple[str, str]]] | None:
+        """
+        Parameters:
+            payload: Dict of base image and list of annotations.
+        Returns:
+            Passes its value as a `tuple` of a `str` filepath to the base image (an exact PNG of the value served, even when a lossy `format` was served) and a `list` of (mask filepath, label) annotations, as stock passes them.
+        """
+        value = super().preprocess(payload)
+        if value is None or payload is None:
+            return None
+        base, annotations = value
+        name = payload.image.orig_name or Path(base).name
+        try:
+            source = readable(base, self.GRADIO_CACHE)
+            store = self._lossless_store()
+            loaded = load(base, store, source=source, deep=self.lossless_keep_dtype)
+            exact = deliver(
+                loaded,
+                type="filepath",
+                image_mode=None,
+                store=store,
+                format=self.format,
+                keep_dtype=self.lossless_keep_dtype,
+                orig_name=payload.image.orig_name,
+                stock_upload="gallery",
+            )
+        except LosslessError as exc:
+            raise gr.Error(
+                html.escape(f"AnnotatedImage {name!r}: {exc}", quote=False)
+            ) from exc
+        assert isinstance(exact, str)  # noqa: S101
+        return exact, annotations
+
+    def postprocess(
+        self,
+        value: (
+            tuple[
+                np.ndarray[Any, Any] | PIL.Image.Image | str,
+                Sequence[tuple[np.ndarray[Any, Any] | tuple[int, int, int, int], str]],
+            ]
+            | None
+        ),
+    ) -> AnnotatedImageData | None:
+        """
+        Parameters:
+            value: Expects a tuple of a base image (`str` filepath, `numpy.ndarray` or `PIL.Image`) and a list of (mask, label) annotations, as stock gr.AnnotatedImage.
+        Returns:
+            The base image file (carrying the exact value) and the annotations' mask files.
+        """
+        if value is None:
+            return None
+        base, annotations = value
+        if isinstance(base, (np.ndarray, PIL.Image.Image)):
+            store = self._lossless_store()
+            try:
+                base = save_returned(
+                    base,
+                    store,
+                    format=self.format,
+                    keep_dtype=self.lossless_keep_dtype,
+                )
+                _display.after_save(store, base, self.lossless_display)
+            except LosslessError as exc:
+                raise gr.Error(
+                    html.escape(f"AnnotatedImage output: {exc}", quote=False)
+                ) from exc
+        return super().postprocess((base, annotations))
+
+
+_signature.adopt(
+    AnnotatedImage,
+    STOCK,
+    format_default=DEFAULT_FORMAT,
+    format_doc=FORMAT_DOC,
+    keep_dtype_doc=KEEP_DTYPE_DOC,
+)

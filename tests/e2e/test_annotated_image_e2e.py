@@ -1,0 +1,96 @@
+"""gradio_lossless.AnnotatedImage through a real Gradio server and gradio_client:
+the base image a function returned (numpy or PIL) comes back exact after hops."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+import PIL.Image
+import pytest
+from gradio_client import handle_file
+
+import gradio_lossless as gl
+from tests.samples import photo
+
+pytestmark = pytest.mark.e2e
+HOPS = 10
+
+
+def _app(component: type, kind: str, seen: list[np.ndarray]) -> gr.Blocks:
+    def first() -> tuple[object, list[tuple[object, str]]]:
+        base = photo(64, 80)
+        value = base if kind == "numpy" else PIL.Image.fromarray(base)
+        return value, [((4, 5, 30, 40), "box")]
+
+    def hop(
+        value: tuple[str, list[tuple[str, str]]],
+    ) -> tuple[object, list[tuple[object, str]]]:
+        path, annotations = value
+        array = np.asarray(PIL.Image.open(path).convert("RGB"))
+        seen.append(array)
+        out = array if kind == "numpy" else PIL.Image.fromarray(array)
+        return out, [((4, 5, 30, 40), label) for _, label in annotations]
+
+    with gr.Blocks() as demo:
+        a = component()
+        b = component()
+        gr.Button().click(first, None, a, api_name="first")
+        gr.Button().click(hop, a, b, api_name="hop")
+    return demo
+
+
+@pytest.mark.parametrize("kind", ["numpy", "pil"])
+def test_base_image_is_exact_after_hops(server, kind: str) -> None:
+    seen: list[np.ndarray] = []
+    want = photo(64, 80)
+    with server(_app(gl.AnnotatedImage, kind, seen)) as (_, client):
+        value = client.predict(api_name="/first")
+        for _ in range(HOPS):
+            value = client.predict(
+                {
+                    "image": handle_file(value["image"]),
+                    "annotations": [
+                        {"image": handle_file(a["image"]), "label": a["label"]}
+                        for a in value["annotations"]
+                    ],
+                },
+                api_name="/hop",
+            )
+    assert len(seen) == HOPS
+    for got in seen:
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.asarray(PIL.Image.open(value["image"])), want)
+    assert value["annotations"][0]["label"] == "box"
+    mask = np.asarray(PIL.Image.open(value["annotations"][0]["image"]))
+    assert mask.shape == (64, 80, 4)
+    assert tuple(mask[5, 4]) == (255, 0, 0, 255)  # stock's border, stock's red
+
+
+def test_lossy_display_format_still_hands_over_the_exact_base(server) -> None:
+    seen: list[np.ndarray] = []
+    want = photo(64, 80)
+
+    def component() -> gl.AnnotatedImage:
+        return gl.AnnotatedImage(format="webp")
+
+    with server(_app(component, "numpy", seen)) as (_, client):  # type: ignore[arg-type]
+        value = client.predict(api_name="/first")
+        assert value["image"].endswith(".webp")
+        for _ in range(3):
+            value = client.predict(
+                {"image": handle_file(value["image"]), "annotations": []},
+                api_name="/hop",
+            )
+    assert len(seen) == 3
+    for got in seen:
+        np.testing.assert_array_equal(got, want)
+
+
+def test_stock_annotated_image_degrades_on_the_same_chain(server) -> None:
+    seen: list[np.ndarray] = []
+    with server(_app(gr.AnnotatedImage, "numpy", seen)) as (_, client):
+        value = client.predict(api_name="/first")
+        value = client.predict(
+            {"image": handle_file(value["image"]), "annotations": []}, api_name="/hop"
+        )
+    assert not np.array_equal(seen[0], photo(64, 80))
