@@ -51,8 +51,10 @@ def proc_status_kib(pid: int, field: str) -> int | None:
 
 
 def tree_bytes(root: str | Path) -> int:
-    """Bytes of the regular files under ``root`` (files that vanish are skipped)."""
+    """Bytes of the regular files under ``root`` (files that vanish are skipped),
+    each file once: a second name (hard link) of a file adds nothing, as on disk."""
     total = 0
+    seen: set[tuple[int, int]] = set()
     stack = [str(root)]
     while stack:
         try:
@@ -64,7 +66,12 @@ def tree_bytes(root: str | Path) -> int:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
                 elif entry.is_file(follow_symlinks=False):
-                    total += entry.stat(follow_symlinks=False).st_size
+                    st = entry.stat(follow_symlinks=False)
+                    if st.st_nlink > 1:
+                        if (st.st_dev, st.st_ino) in seen:
+                            continue
+                        seen.add((st.st_dev, st.st_ino))
+                    total += st.st_size
             except OSError:
                 continue
     return total

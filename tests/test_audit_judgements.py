@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -231,17 +232,19 @@ def test_nondeterministic_endpoint_is_judged_by_format_with_a_caveat(  # type: i
     ) in out
 
 
-def test_display_file_with_a_token_degrades_for_the_client(  # type: ignore[no-untyped-def]
+def test_a_file_named_webp_that_holds_the_exact_png_is_exact(  # type: ignore[no-untyped-def]
     app, thumbnail, capsys
 ):
-    """format="webp": the server keeps the exact value, the client reads WebP."""
-    assert audit(app, "/webp_passthrough", thumbnail) == 1
+    """format="webp" (stock's default) names the file image.webp, but the file a
+    client downloads is the exact PNG: the audit reads the bytes, not the name."""
+    code = audit(app, "/webp_passthrough", thumbnail)
     out = capsys.readouterr().out
-    assert "judgement: near-identity: hop 1 came back close to the original" in out
-    assert "✗ degrades: /webp_passthrough changes the image from hop 1 (PSNR " in out
+    assert code == 0, out
+    assert "judgement: identity: hop 1 returned the image unchanged" in out
+    # both hops, judged from the bytes
+    assert len(re.findall(r"│ PNG [\d.]+ kB, exact", out)) == 2, out
     assert out.endswith(
-        "; it serves WebP (VP8, lossy) files naming a value the server keeps exactly, "
-        "but a client reading the file gets the lossy pixels\n"
+        "✓ bit-exact: /webp_passthrough passed the image through 2 hops unchanged\n"
     )
 
 

@@ -53,7 +53,7 @@ def test_stock_column_is_really_stock(demo) -> None:  # type: ignore[no-untyped-
         assert type(stock) is gr.components.image.Image
         assert (stock.type, stock.format) == ("numpy", "webp")
         assert type(ours) is Image
-        assert (ours.type, ours.format) == ("numpy", "png")
+        assert (ours.type, ours.format) == ("numpy", "webp")  # stock's default
 
 
 def test_ping_pong_functions_return_their_input(demo) -> None:  # type: ignore[no-untyped-def]

@@ -113,11 +113,11 @@ def test_our_classes_do_not_recurse_while_patched() -> None:
     """Our classes subclass stock gr.Image: patched names must not feed back."""
     patch()
     image = LosslessImage(photo(8, 8), type="numpy", height=100, label="x")
-    assert image.format == "png"
+    assert image.format == "webp"  # stock's default
     assert type(image).__mro__[1] is STOCK_IMAGE
-    assert gr.Image(format="webp").format == "webp"  # explicit arguments kept
+    assert gr.Image(format="png").format == "png"  # explicit arguments kept
     assert type(LosslessGallery(type="numpy")).__mro__[1] is STOCK_GALLERY
-    assert gr.Gallery(format="webp").format == "webp"
+    assert gr.Gallery(format="jpeg").format == "jpeg"
 
 
 def test_reimport_while_patched_still_finds_stock() -> None:

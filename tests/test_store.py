@@ -16,6 +16,7 @@ from benchmarks.server_process import tree_bytes
 from gradio_lossless.components._load import load
 from gradio_lossless.components._save import save
 from gradio_lossless.core.errors import EvictedReferenceError, StoreWriteError
+from gradio_lossless.serving import renditions
 from gradio_lossless.store import disk
 from gradio_lossless.store.store import Store
 from tests import exact
@@ -112,11 +113,17 @@ def test_an_evicted_reference_gets_a_clear_error_never_another_image(
 ) -> None:
     store = Store(tmp_path, keys=exact.KEYS, memory_bytes=0, disk_bytes=10**9)
     served = save(values(1)[0], store, format="webp")
-    (Path(served).parent / "exact.png").unlink()  # the exact value is gone
+    address = store.owns(served)
+    assert address is not None
+    # a display file carrying the value's token: what an <img> of it was sent
+    shown = renditions.make(store, address, renditions.FIXED["webp"])
+    assert shown is not None and shown.data[8:12] == b"WEBP"
+    for name in ("exact.png", "image.webp"):  # the exact value is gone
+        (Path(served).parent / name).unlink()
     with pytest.raises(EvictedReferenceError, match="no longer stored"):
         load(served, store)
-    copy = tmp_path / "reupload.webp"  # an API client re-uploading the WebP
-    copy.write_bytes(Path(served).read_bytes())
+    copy = tmp_path / "reupload.webp"  # someone uploading the image they were shown
+    copy.write_bytes(shown.data)
     with pytest.raises(EvictedReferenceError, match="upload the original image again"):
         load(str(copy), store)
 
@@ -124,7 +131,9 @@ def test_an_evicted_reference_gets_a_clear_error_never_another_image(
 def test_through_the_component_eviction_is_a_gr_error() -> None:
     comp = gl.Image(type="numpy", format="webp")
     data = comp.postprocess(values(1, 48)[0])
-    (Path(data.path).parent / "exact.png").unlink()
+    assert Path(data.path).name == "image.webp"
+    for name in ("exact.png", "image.webp"):
+        (Path(data.path).parent / name).unlink()
     from gradio_lossless.store.store import get_store
 
     get_store(comp.GRADIO_CACHE).forget()
@@ -183,7 +192,9 @@ def test_gradio_delete_cache_removes_our_files_too(
             time.sleep(0.5)  # Gradio's delete_cache runs every second
         assert not any(p.exists() for p in served)
         assert all((p.parent / "exact.png").exists() for p in served)  # left behind
-        save(values(3, 40)[2], store, format="png")  # any write sweeps orphans
+        # any write sweeps orphans (a value never stored, so it is written)
+        fresh = np.random.default_rng().integers(0, 256, (8, 8, 3), dtype=np.uint8)
+        save(fresh, store, format="png")
     for p in served:
         assert not (p.parent / "exact.png").exists()
 
@@ -201,3 +212,26 @@ def test_temporary_files_left_by_a_killed_writer_are_removed(
     save(values(2)[1], store, format="png")
     assert not leftover.exists()
     assert served.exists()
+
+
+def test_a_served_name_other_than_png_is_a_second_name_counted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path, keys=exact.KEYS, disk_bytes=10**9)
+    served = Path(save(values(1)[0], store, format="webp"))
+    exact_png = served.with_name("exact.png")
+    assert served.name == "image.webp" and os.path.samefile(served, exact_png)
+    assert served.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    monkeypatch.setattr(disk, "RESCAN_SECONDS", 0.0)
+    store.disk.reserve(store.owns(served) or "", 0)  # rescans the folder
+    assert store.disk.total_bytes == exact_png.stat().st_size  # not twice
+    # the served name deleted (Gradio's delete_cache) and saved again: a new link
+    served.unlink()
+    assert save(values(1)[0], store, format="webp") == str(served)
+    assert os.path.samefile(served, exact_png)
+    # a file under the served name that is not the exact PNG (a store written by
+    # an older version, which served a lossy WebP there) is replaced by the link
+    served.unlink()
+    served.write_bytes(b"RIFF\0\0\0\0WEBPVP8 not the exact file")
+    assert save(values(1)[0], store, format="webp") == str(served)
+    assert os.path.samefile(served, exact_png)

@@ -44,7 +44,8 @@ def test_signature_defaults_and_api_info_match_stock() -> None:
     ours = inspect.signature(gl.Gallery.__init__).parameters
     stock = inspect.signature(gr.Gallery.__init__).parameters
     assert list(ours) == [*stock, "keep_dtype"]
-    assert {n for n in stock if stock[n].default != ours[n].default} == {"format"}
+    assert {n for n in stock if stock[n].default != ours[n].default} == set()
+    assert ours["format"].default == "webp" == gl.Gallery().format
     for kind in ("pil", "numpy", "filepath"):
         assert gl.Gallery(type=kind).api_info() == gr.Gallery(type=kind).api_info()
     assert gl.Gallery().get_config()["name"] == "gallery"

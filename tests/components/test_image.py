@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from gradio.data_classes import ImageData
 
 import gradio_lossless as gl
+from gradio_lossless.codecs import spec
 from gradio_lossless.core import conversions
 from gradio_lossless.store.store import get_store
 from tests.samples import array_values, photo, pil_values
@@ -41,14 +43,13 @@ def test_signature_defaults_and_api_info_match_stock() -> None:
     assert ours["keep_dtype"].kind is inspect.Parameter.KEYWORD_ONLY
     assert ours["keep_dtype"].default is False
     changed = {n for n in stock if stock[n].default != ours[n].default}
-    assert changed == {"format"}
-    assert ours["format"].default == "png"
+    assert changed == set()  # format too: "webp", as stock
+    assert ours["format"].default == "webp" == gl.Image().format
     for kind in ("pil", "numpy", "filepath"):
         assert gl.Image(type=kind).api_info() == gr.Image(type=kind).api_info()
     config = gl.Image(label="x", height=100, image_mode="L").get_config()
     stock_config = gr.Image(label="x", height=100, image_mode="L").get_config()
-    config.pop("format")
-    stock_config.pop("format")
+    assert config["format"] == stock_config["format"] == "webp"
     assert "keep_dtype" not in config and "display" not in config  # not for browsers
     assert config["name"] == "image"
     assert {k: v for k, v in config.items() if k != "_selectable"} == {
@@ -71,7 +72,11 @@ def test_bad_constructor_arguments_are_named() -> None:
 def test_docstring_is_stocks_with_our_format_line() -> None:
     doc = gl.Image.__init__.__doc__
     assert "label: the label for this component" in doc
-    assert 'format: What the browser is served: "png" (the default)' in doc
+    assert (
+        "format: The format whose name the files served for the image take, as "
+        'stock names them ("webp", the default, serves image.webp). Unlike stock, '
+        "such a file always holds the exact value: a PNG whatever its name"
+    ) in " ".join(doc.split())
     assert "keep_dtype: If False (the default), the next function receives" in doc
 
 
@@ -184,20 +189,24 @@ def test_filepath_gets_an_exact_standard_file_for_values_png_cannot_hold(
     assert back.dtype == original.dtype and back.tobytes() == original.tobytes()
 
 
-def test_format_webp_serves_webp_but_the_value_stays_exact() -> None:
-    comp = gl.Image(type="numpy", format="webp", image_mode=None)
+@pytest.mark.parametrize("fmt", ["webp", "jpeg", "gif", "tiff"])
+def test_any_format_names_the_file_but_serves_the_exact_png(fmt: str) -> None:
+    comp = gl.Image(type="numpy", format=fmt, image_mode=None)
     original = photo(64, 64)
     data = comp.postprocess(original)
-    assert data.path.endswith(".webp")
-    with PIL.Image.open(data.path) as served:
-        assert served.format == "WEBP"
-        assert not np.array_equal(np.asarray(served.convert("RGB")), original)
+    served = Path(data.path)
+    assert served.name == f"image.{spec(fmt).extension}"  # as stock names it
+    exact_png = served.with_name("exact.png")
+    assert os.path.samefile(served, exact_png)  # one file, two names
+    with PIL.Image.open(served) as im:
+        assert im.format == "PNG"
+        assert np.array_equal(np.asarray(im), original)
     forget(comp)
-    value = comp.preprocess(ImageData(path=data.path, orig_name="image.webp"))
+    value = comp.preprocess(ImageData(path=data.path, orig_name=served.name))
     assert np.array_equal(value, original)
-    fp = gl.Image(type="filepath", format="webp", image_mode=None)
+    fp = gl.Image(type="filepath", format=fmt, image_mode=None)
     path = fp.preprocess(ImageData(path=data.path))
-    assert path.endswith("exact.png")
+    assert Path(path) == exact_png  # a path whose name says what it holds
     assert np.array_equal(np.asarray(PIL.Image.open(path)), original)
 
 

@@ -1,4 +1,4 @@
-"""A replica: one lossless Image endpoint serving WebP, launched as its own process.
+"""A replica: one lossless Image endpoint, launched as its own process.
 
 Usage: python -m tests.e2e.replica_app PORT   (GRADIO_TEMP_DIR and
 GRADIO_LOSSLESS_STORE come from the environment)
@@ -7,6 +7,7 @@ GRADIO_LOSSLESS_STORE come from the environment)
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import gradio as gr
 
@@ -20,8 +21,9 @@ def hop(x: object) -> object:
 
 
 with gr.Blocks() as demo:
-    a = gl.Image(type="numpy", image_mode=None, format="webp", keep_dtype=True)
-    b = gl.Image(type="numpy", image_mode=None, format="webp", keep_dtype=True)
+    # shown as a full-size WebP (a display file carrying the value's token)
+    a = gl.Image(type="numpy", image_mode=None, keep_dtype=True, display="webp")
+    b = gl.Image(type="numpy", image_mode=None, keep_dtype=True, display="webp")
     gr.Button().click(hop, a, b, api_name="hop")
     # the type of what the function received, so a test can see it from outside
     info = gr.Textbox()
@@ -30,6 +32,14 @@ with gr.Blocks() as demo:
         a,
         info,
         api_name="describe",
+    )
+    # the path this replica serves the value it received from (for an <img> load)
+    where = gl.Image(type="filepath", image_mode=None, keep_dtype=True)
+    gr.Button().click(
+        lambda path: str(Path(path).with_name("image.webp")),
+        where,
+        info,
+        api_name="where",
     )
 
 if __name__ == "__main__":

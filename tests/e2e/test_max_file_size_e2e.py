@@ -112,18 +112,3 @@ def test_a_limit_sized_for_exact_pngs_lets_the_chain_run(server, patched: None) 
     for (_, returned), (received, _) in itertools.pairwise(calls):
         assert values_equal(received, returned)
     assert values_equal(gl.read(served[-1]), calls[-1][1])
-
-
-def test_format_webp_keeps_the_chain_under_the_limit_and_exact(  # type: ignore[no-untyped-def]
-    server, patched: None
-) -> None:
-    """format="webp" on the output: the served file is a small WebP; uploaded to
-    the same server it resolves to the exact value."""
-    demo, calls = _image_mod_demo(gr.Image(format="webp"))
-    with server(demo, max_file_size=LIMIT) as (_, client):
-        served = _chain(client)
-    assert all(Path(p).suffix == ".webp" for p in served)
-    assert all(Path(p).stat().st_size < LIMIT_BYTES for p in served)
-    assert len(calls) == HOPS
-    for (_, returned), (received, _) in itertools.pairwise(calls):
-        assert values_equal(received, returned)

@@ -58,6 +58,10 @@ def _chat_content(out: list[dict[str, Any]]) -> dict[str, Any]:
     return item
 
 
+def _is_png(path: str) -> bool:
+    return Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_chatbot_image_component_content(server, patched: bool) -> None:  # type: ignore[no-untyped-def]
     """gr.Image(value=...) built by the function, inside a Chatbot message: the
     served file holds the exact value under patch(), a WebP copy on stock."""
@@ -87,7 +91,9 @@ def test_chatbot_image_component_content(server, patched: bool) -> None:  # type
             for api in ("numpy", "pil")
         }
     if patched:
-        assert all(Path(p).suffix == ".png" for p in served.values())
+        # stock's name, the exact PNG's bytes
+        assert all(Path(p).suffix == ".webp" for p in served.values())
+        assert all(_is_png(p) for p in served.values())
         assert np.array_equal(_pixels(served["numpy"]), rgb)
         assert np.array_equal(_pixels(served["pil"]), rgba)
         assert values_equal(gl.read(served["pil"]), PIL.Image.fromarray(rgba))
@@ -107,7 +113,7 @@ def test_chatbot_value_built_with_the_app(server, patched: bool) -> None:  # typ
         (chat,) = [c for c in client.config["components"] if c["type"] == "chatbot"]
     served = chat["props"]["value"][0]["content"][0]["value"]["path"]
     if patched:
-        assert Path(served).suffix == ".png"
+        assert Path(served).suffix == ".webp" and _is_png(served)
         assert values_equal(gl.read(served), rgb)
     else:
         assert Path(served).suffix == ".webp"

@@ -1,9 +1,13 @@
-"""Replicas behind a load balancer share exact values through a shared store.
+"""Replicas behind a load balancer: exact values across server processes.
 
-Two server processes, each with its own memory and its own Gradio cache folder,
-serve ``format="webp"``: an API client downloads the WebP from one and uploads it to
-the other, which must hand its function the exact value. They share either a folder
-or a real Redis server (Debian's redis-server, started here on 127.0.0.1).
+Two server processes, each with its own memory and its own Gradio cache folder. The
+file at a value's URL is its exact PNG (named ``image.webp``, stock's name): an API
+client that downloads it from one and uploads it to the other hands the function
+the exact value, given the shared secret. What a browser was *shown* is a lossy
+display file (``display="webp"`` here): uploaded to the other replica, it resolves
+to the exact value only through a shared store, a folder or a real Redis server
+(Debian's redis-server, started here on 127.0.0.1); without one it is a plain
+upload of its pixels, never a guess.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
+import numpy as np
+import PIL.Image
 import pytest
 from gradio_client import Client, handle_file
 
-import gradio_lossless as gl
 from gradio_lossless.core.keys import Keys
 from tests import exact
 from tests.samples import array_values, photo
+from tests.serving.apps import IMAGE_LOAD
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,8 +120,31 @@ def _shared_secret(store: str) -> bytes:
     return bytes.fromhex(path.read_text())
 
 
+def _shown(client: Client, served: str) -> Path:
+    """What a browser showing ``served`` (a file the client downloaded) was sent:
+    the replica's ``<img>`` answer for the same value, saved as a file."""
+    url = client.src.rstrip("/") + "/gradio_api/file=" + _server_path(client, served)
+    answer = httpx.get(url, headers=IMAGE_LOAD)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "image/webp"
+    path = Path(tempfile.mkdtemp(prefix="gl-shown-")) / "shown.webp"
+    path.write_bytes(answer.content)
+    return path
+
+
+def _server_path(client: Client, served: str) -> str:
+    """The path the replica served ``served`` from: the value folder its exact PNG
+    names (``_describe`` asks the replica; no guessing from the client's copy)."""
+    return client.predict(handle_file(served), api_name="/where")
+
+
+def _described(client: Client, path: Path | str) -> tuple[str, bytes]:
+    text = client.predict(handle_file(str(path)), api_name="/describe")
+    return text.rsplit(" ", 1)[0], bytes.fromhex(text.rsplit(" ", 1)[1])
+
+
 @pytest.mark.parametrize("backend", ["folder", "redis"])
-def test_two_replicas_share_exact_values_behind_webp(
+def test_two_replicas_share_exact_values(
     backend: str, request: pytest.FixtureRequest
 ) -> None:
     store = (
@@ -129,32 +159,41 @@ def test_two_replicas_share_exact_values_behind_webp(
         for original in (photo(64, 80), array_values()["float32[24, 32, 3]"]):
             start.write_bytes(exact.encode(original, keys))
             served = a.predict(handle_file(str(start)), api_name="/hop")  # served by A
-            assert served.endswith(".webp")
-            for _ in range(3):  # A -> B -> A -> B, each time the WebP file only
+            assert served.endswith(".webp")  # stock's name; the exact PNG's bytes
+            assert Path(served).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            for _ in range(3):  # A -> B -> A -> B, each time the downloaded file
                 served = b.predict(handle_file(served), api_name="/hop")
                 a, b = b, a
-            text = b.predict(handle_file(served), api_name="/describe")
-            dtype, data = text.split(" ", 1)[0], text.rsplit(" ", 1)[1]
-            assert dtype == str(original.dtype)
-            assert text.startswith(f"{original.dtype} {original.shape} ")
-            assert bytes.fromhex(data) == original.tobytes()
+            described, data = _described(b, served)
+            assert described == f"{original.dtype} {original.shape}"
+            assert data == original.tobytes()
+            # what a browser was shown by B (a lossy WebP carrying the value's
+            # token), uploaded to A, which never saw B's copy: exact, through the
+            # shared store
+            shown = _shown(b, served)
+            described, data = _described(a, shown)
+            assert described == f"{original.dtype} {original.shape}"
+            assert data == original.tobytes()
     finally:
         for p in (pa, pb):
             p.terminate()
             p.wait(20)
 
 
-def test_without_a_shared_store_a_replica_refuses_rather_than_guessing() -> None:
+def test_without_a_shared_store_a_shown_image_is_a_plain_upload() -> None:
     (a, pa), (b, pb) = _replica(""), _replica("")
     try:
         start = Path(tempfile.mkdtemp()) / "start.png"
-        start.write_bytes(Path(gl.Image().postprocess(photo(32, 32)).path).read_bytes())
+        original = photo(32, 32)
+        PIL.Image.fromarray(original).save(start)
         served = a.predict(handle_file(str(start)), api_name="/hop")
+        shown = _shown(a, served)
         # B never saw this value: the WebP is a plain upload there, decoded as is,
         # exactly as stock Gradio would; it is not mistaken for an exact value
-        text = b.predict(handle_file(served), api_name="/describe")
-        assert text.startswith("uint8 (32, 32, 3)")
-        assert bytes.fromhex(text.rsplit(" ", 1)[1]) != photo(32, 32).tobytes()
+        described, data = _described(b, shown)
+        assert described == "uint8 (32, 32, 3)"
+        assert data == np.asarray(PIL.Image.open(shown).convert("RGB")).tobytes()
+        assert data != original.tobytes()
     finally:
         for p in (pa, pb):
             p.terminate()

@@ -30,48 +30,6 @@ REPO = Path(__file__).resolve().parents[2]
 PLUGIN = "tests.gradio_suite.patch_plugin"
 RUN_TIMEOUT = 240  # seconds for each pytest run; each takes ~10 s here
 
-# Gradio tests that assert stock's lossy default itself, and the one difference that
-# makes them fail under patch(): our default format is "png" (the exact file at the
-# URL, for the download button and API clients; <img> loads get a rendition), while
-# stock's is "webp". Each must fail on exactly that assertion (the text that must be
-# in its failure, and texts that must not); if one starts to pass, this list is out
-# of date and the test says so.
-# get_config() differs in "format" only: one differing item (pytest prints "Use -v"
-# or, verbose, "Full diff" next; a second item would follow on the next line), no
-# keys on one side only, neither of our own settings sent to the browser
-ONLY_FORMAT_DIFFERS = (
-    "Differing items:\nE         {'format': 'png'} != {'format': 'webp'}\n"
-)
-CONFIG_NOTHING_ELSE = (
-    "'webp'}\nE         {'",
-    "Left contains",
-    "Right contains",
-    "{'keep_dtype'",
-    "{'display'",
-)
-LOSSY_DEFAULT: dict[str, tuple[str, tuple[str, ...]]] = {
-    # get_config() == {..., "format": "webp", ...}: the only differing item
-    "test.components.test_image.TestImage::test_component_functions": (
-        ONLY_FORMAT_DIFFERS,
-        CONFIG_NOTHING_ELSE,
-    ),
-    # the same get_config() comparison for ImageEditor and AnnotatedImage
-    "test.components.test_image_editor.TestImageEditor::test_component_functions": (
-        ONLY_FORMAT_DIFFERS,
-        CONFIG_NOTHING_ELSE,
-    ),
-    "test.components.test_annotated_image."
-    "TestAnnotatedImage::test_component_functions": (
-        ONLY_FORMAT_DIFFERS,
-        CONFIG_NOTHING_ELSE,
-    ),
-    # gr.Interface(generate_noise, [...], "image")(10, 20).endswith(".webp")
-    "test.components.test_image.TestImage::test_in_interface_as_output": (
-        'assert iface(10, 20).endswith(".webp")',
-        ("Error(", "unsupported"),
-    ),
-}
-
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
@@ -160,17 +118,6 @@ def read_junit(path: Path) -> dict[str, tuple[str, str]]:
     return outcomes
 
 
-def failure_texts(path: Path) -> dict[str, str]:
-    """Per failed test: the full text of its failure (pytest's report)."""
-    texts: dict[str, str] = {}
-    for case in ET.parse(path).getroot().iter("testcase"):
-        key = f"{case.get('classname')}::{case.get('name')}"
-        for child in case:
-            if child.tag in ("failure", "error"):
-                texts[key] = texts.get(key, "") + (child.text or "")
-    return texts
-
-
 def describe(run: Run) -> str:
     lines = [
         f"  {key}: {outcome} {message}"
@@ -214,25 +161,9 @@ def test_gradio_component_tests_pass_under_patch(
             f"{stock.output[-4000:]}"
         )
     assert set(patched.outcomes) == set(stock.outcomes), summary
-    regressed = [
-        k
-        for k in passed_on_stock
-        if patched.outcomes[k][0] != "passed" and k not in LOSSY_DEFAULT
-    ]
+    regressed = [k for k in passed_on_stock if patched.outcomes[k][0] != "passed"]
     assert not regressed, (
         f"{len(regressed)} of the {len(passed_on_stock)} tests that pass on stock "
         f"fail under patch(): {', '.join(regressed)}\n{summary}\n\n"
         f"{patched.output[-6000:]}"
     )
-    known = sorted(k for k in LOSSY_DEFAULT if k in passed_on_stock)
-    assert known == sorted(LOSSY_DEFAULT), f"not passing on stock any more: {summary}"
-    now_passing = [k for k in known if patched.outcomes[k][0] == "passed"]
-    assert not now_passing, f"update LOSSY_DEFAULT, these pass now: {now_passing}"
-    # ... and they fail on exactly that assertion, nothing else (the full texts of
-    # their failures, from the JUnit XML)
-    texts = failure_texts(root.parent / "patched.xml")
-    for key, (must, others) in LOSSY_DEFAULT.items():
-        text = texts.get(key, "")
-        assert must in text, f"{key} failed for another reason:\n{text[-3000:]}"
-        for other in others:
-            assert other not in text, f"{key} also fails on {other}:\n{text[-3000:]}"

@@ -39,7 +39,7 @@ def test_a_value_served_by_one_process_arrives_exact_at_another(
     # ... and serves it back exactly, from its own cache folder
     back = client_b.predict(handle_file(served), api_name=f"/{kind}")
     assert conversions.values_equal(gl.read(back), want)
-    assert any(b.cache_dir.glob(f"lossless/{address}/image.png"))
+    assert any(b.cache_dir.glob(f"lossless/{address}/image.webp"))  # the default
     # and the trip back to A is exact too
     again = client_a.predict(handle_file(back), api_name=f"/fingerprint_{kind}")
     assert again == conversions.fingerprint(want)

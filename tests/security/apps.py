@@ -67,19 +67,23 @@ def security_app() -> gr.Blocks:
 
     - /pil, /digest_pil: gl.Image(type="pil")
     - /numpy, /digest_numpy: gl.Image(type="numpy", image_mode=None)
-    - /webp (numpy in, WebP-served numpy out), /digest_webp:
-      gl.Image(format="webp", type="numpy", image_mode=None)
+    - /webp (numpy in, numpy out shown as a full-size WebP), /digest_webp:
+      gl.Image(format="webp", type="numpy", image_mode=None, display="webp")
     - /gallery, /digest_gallery: gl.Gallery(type="pil")
     - /filepath_f: gl.Image(type="filepath", image_mode="F") -> its digest
-    - /make, /make_webp: a named sample() value out (PNG- or WebP-served)
-    - /noise: noise(seed) out, WebP-served
+    - /make, /make_webp: a named sample() value out (named image.png or .webp)
+    - /noise: noise(seed) out, named image.webp
     """
     with gr.Blocks() as demo:
         text = gr.Textbox()
         pil_out = gl.Image(type="pil", keep_dtype=True)
         numpy_out = gl.Image(type="numpy", image_mode=None, keep_dtype=True)
         webp_out = gl.Image(
-            format="webp", type="numpy", image_mode=None, keep_dtype=True
+            format="webp",
+            type="numpy",
+            image_mode=None,
+            keep_dtype=True,
+            display="webp",
         )
         gallery_out = gl.Gallery(type="pil", keep_dtype=True)
 
@@ -92,7 +96,11 @@ def security_app() -> gr.Blocks:
         gr.Button().click(digest, numpy_in, text, api_name="digest_numpy")
 
         webp_in = gl.Image(
-            format="webp", type="numpy", image_mode=None, keep_dtype=True
+            format="webp",
+            type="numpy",
+            image_mode=None,
+            keep_dtype=True,
+            display="webp",
         )
         gr.Button().click(lambda v: v, webp_in, webp_out, api_name="webp")
         gr.Button().click(digest, webp_in, text, api_name="digest_webp")

@@ -1,10 +1,12 @@
 """Attack 3 (issue 11): two values whose WebP bytes are identical.
 
-With format="webp" the served file cannot carry the exact value. Current main maps
-the served bytes to the value saved last, so of two users whose images encode to
-the same WebP, one gets the other's exact value back. Each must get its own; WebP
-bytes that carry no token of this server (here, encoded by the client itself) are
-a plain upload.
+The file at a value's URL is its exact PNG, but what an ``<img>`` is shown is a
+lossy display file (here ``display="webp"``: stock's own WebP, full size), which
+cannot carry the exact value. Someone who saves the shown image and uploads it again
+must get the value it was shown for: mapping display bytes to the value saved last
+would hand one of two users whose images encode to the same WebP the other's exact
+value. Each must get its own; WebP bytes that carry no token of this server (here,
+encoded by the client itself) are a plain upload.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import httpx
 import numpy as np
 import PIL.Image
 import pytest
@@ -20,6 +23,7 @@ from gradio_client import handle_file
 from tests.samples import photo
 from tests.security import craft
 from tests.security.apps import digest
+from tests.serving.apps import IMAGE_LOAD
 
 pytestmark = pytest.mark.e2e
 
@@ -37,23 +41,38 @@ def test_identical_webp_bytes_resolve_to_each_users_own_value(
     for i, value in enumerate((one, two)):
         files.append(tmp_path / f"user{i + 1}.png")
         PIL.Image.fromarray(value).save(files[-1])
-    user1, user2 = main.client(), main.client()
+    user1, user2 = _client(main), _client(main)
 
     with watch(main, "lossy/identical WebP bytes, two users") as w:
-        served1 = user1.predict(handle_file(files[0]), api_name="/webp")
-        served2 = user2.predict(handle_file(files[1]), api_name="/webp")
-        got1 = user1.predict(handle_file(served1), api_name="/digest_webp")
-        got2 = user2.predict(handle_file(served2), api_name="/digest_webp")
-    same = Path(served1).read_bytes() == Path(served2).read_bytes()
+        shown = []
+        for i, (user, file) in enumerate(((user1, files[0]), (user2, files[1]))):
+            out = user.predict(handle_file(file), api_name="/webp")
+            # what the user's browser was shown: the <img> load of that URL
+            answer = httpx.get(out["url"], headers=IMAGE_LOAD)
+            assert answer.status_code == 200, answer.text
+            shown.append(tmp_path / f"shown{i + 1}.webp")
+            shown[-1].write_bytes(answer.content)
+        got1 = user1.predict(handle_file(shown[0]), api_name="/digest_webp")
+        got2 = user2.predict(handle_file(shown[1]), api_name="/digest_webp")
+    pixels = [np.asarray(PIL.Image.open(p)) for p in shown]
+    same = np.array_equal(*pixels)
     w.note(
         f"user 1 got {'its own' if got1 == digest(one) else 'NOT its own'} value, "
         f"user 2 {'its own' if got2 == digest(two) else 'NOT its own'}; "
-        f"served files identical: {same}",
+        f"shown pixels identical: {same}",
     )
-    for data in (Path(served1).read_bytes(), Path(served2).read_bytes()):
+    for path in shown:
+        data = path.read_bytes()
         assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert same  # the precondition: what the two were shown is the same image
     assert got1 == digest(one), f"user 1 re-uploaded its WebP and got {got1}"
     assert got2 == digest(two), f"user 2 re-uploaded its WebP and got {got2}"
+
+
+def _client(main):
+    from gradio_client import Client
+
+    return Client(main.url, verbose=False, ssl_verify=False, download_files=False)
 
 
 def test_webp_bytes_without_a_token_are_a_plain_upload(

@@ -128,8 +128,13 @@ def test_only_get_is_answered_with_a_rendition(served: Served) -> None:
     assert post.status_code == httpx.post(url).status_code == 405
 
 
+# a value folder before any rendition: the served exact PNG under its two names
+EXACT_ONLY = ["exact.png", "image.webp"]
+
+
 def _stored(arr: np.ndarray) -> Path:
-    """Save a value into the store outside any request; the exact PNG's path."""
+    """Save a value into the store outside any request; the served file's path
+    (``image.webp``, the default format's name: the exact PNG)."""
     data = gl.Image(type="numpy").postprocess(arr)
     assert data is not None and data.path is not None
     return Path(data.path)
@@ -144,7 +149,7 @@ def test_blocked_paths_are_refused_before_anything_is_encoded() -> None:
         plain = served.get(url)
         assert shown.status_code == plain.status_code == 403
         assert shown.content == plain.content
-    assert sorted(p.name for p in path.parent.iterdir()) == ["image.png"]
+    assert sorted(p.name for p in path.parent.iterdir()) == EXACT_ONLY
 
 
 def test_login_is_checked_before_anything_is_encoded() -> None:
@@ -164,7 +169,7 @@ def test_login_is_checked_before_anything_is_encoded() -> None:
         url = file_url(served, path)
         shown = served.get(url, IMAGE_LOAD)
         assert shown.status_code == served.get(url).status_code == 401
-        assert sorted(p.name for p in path.parent.iterdir()) == ["image.png"]
+        assert sorted(p.name for p in path.parent.iterdir()) == EXACT_ONLY
         with httpx.Client() as browser:
             browser.post(
                 f"{served.url}login", data={"username": "user", "password": "pass"}

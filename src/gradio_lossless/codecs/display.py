@@ -1,9 +1,10 @@
 """Display files in a lossy (or 8-bit) format, each carrying its value's address.
 
-A component with ``format="webp"`` (or jpeg, avif, gif, tiff, bmp) serves a display
-file and keeps the exact PNG in the store. The display file names its value with a
+The display renditions an ``<img>`` is sent (``serving/renditions.py``: WebP, JPEG,
+AVIF) are such files; the file at a value's URL is always its exact PNG, whatever
+the component's ``format``. A display file names its value with a
 token in its metadata: ``gradio-lossless-v2 <address> <MAC>``, the MAC keyed under
-the server secret (``keys.py``). An API client that downloads the file and uploads
+the server secret (``keys.py``). Someone who saves the shown image and uploads
 it again gets exactly the value the file was served for, and nothing else: two
 values whose display pixels happen to be identical still carry different tokens,
 and there is no index from display bytes to values. A file whose token does not

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from gradio_lossless.serving.middleware import Renditions
-from gradio_lossless.serving.renditions import EXACT_NAME, check_display, mark
-from gradio_lossless.store.store import Store
+from gradio_lossless.serving.renditions import check_display, mark
+from gradio_lossless.store.store import SERVED_PREFIX, Store
 
 __all__ = [
     "DEFAULT_DISPLAY",
@@ -92,7 +92,7 @@ def setting(display: str) -> str:
 
 def after_save(store: Store, path: str, display: str) -> None:
     """Record the display setting of a value just saved at ``path``."""
-    if Path(path).name != EXACT_NAME:
+    if not Path(path).name.startswith(SERVED_PREFIX):
         return
     address = store.owns(path)
     if address is not None:

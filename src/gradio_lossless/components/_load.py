@@ -61,8 +61,9 @@ def _read(path: Path) -> bytes:
 
 
 def _exact_sources(store: Store, address: str) -> Iterator[bytes]:
-    """Where an exact PNG of a value may be: beside a lossy served file, the served
-    PNG itself, then the shared backend (tried in that order, lazily)."""
+    """Where an exact PNG of a value may be: ``exact.png`` (the served file's
+    other name, when it is not called ``image.png``), ``image.png``, then the shared
+    backend (tried in that order, lazily)."""
     folder = store.folder(address)
     for candidate in (folder / "exact.png", folder / "image.png"):
         try:

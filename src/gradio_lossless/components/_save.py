@@ -1,4 +1,4 @@
-"""Saving a value a user function returned: its exact PNG (and display file) in the
+"""Saving a value a user function returned: its exact PNG in the
 store, under its address, computed once.
 
 No gradio imports here except at the edge (``add_watermark`` is gradio's own, so a
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import PIL.Image
 
-from gradio_lossless.codecs import container, display, spec
+from gradio_lossless.codecs import container, spec
 from gradio_lossless.components._load import recall
 from gradio_lossless.components._stock import stock_value
 from gradio_lossless.core import conversions
@@ -24,7 +24,7 @@ from gradio_lossless.core.described import Described, describe
 from gradio_lossless.core.errors import UnsupportedImageError
 from gradio_lossless.core.types import ImageValue
 from gradio_lossless.store.memory import work_budget
-from gradio_lossless.store.store import Held, Store
+from gradio_lossless.store.store import EXACT_ALIAS, Held, Store, same_file
 
 __all__ = ["save", "save_returned"]
 
@@ -50,11 +50,13 @@ def _identify(store: Store, described: Described) -> tuple[str, bytes]:
 
 
 def _files(store: Store, address: str, fmt: str) -> tuple[Path, Path]:
-    """(served file, exact PNG) of the value at ``address``: one file for "png",
-    ``image.<ext>`` beside ``exact.png`` for a display format."""
+    """(served file, exact PNG) of the value at ``address``: one file,
+    ``image.png``, for "png"; for another format the served ``image.<ext>`` (the
+    name stock gives that format's file) is a second name of the exact PNG
+    ``exact.png``, so its bytes are exact whatever it is called."""
     codec = spec(fmt)
     target = store.folder(address) / f"image.{codec.extension}"
-    return target, target if codec.name == "png" else target.with_name("exact.png")
+    return target, target if codec.name == "png" else target.with_name(EXACT_ALIAS)
 
 
 def _stored(
@@ -62,8 +64,10 @@ def _stored(
 ) -> str | None:
     """The served path when the value at ``address`` is stored already, else None."""
     target, exact = _files(store, address, fmt)
-    if not (target.is_file() and exact.is_file()):
+    if not exact.is_file():
         return None
+    if target != exact and not same_file(target, exact):
+        store.link(exact, target)
     held = store.holding(address)
     if held is None:
         held = _remember(store, address, _owned(described), digest)
@@ -88,8 +92,9 @@ def _remember(store: Store, address: str, own: Described, digest: bytes | None) 
 def save(value: ImageValue, store: Store, *, format: str) -> str:
     """Store a checked value and return the path of the file to serve.
 
-    ``format`` "png" serves the exact PNG itself; a lossy format serves that format,
-    stamped with the value's address token, and keeps the exact PNG beside it.
+    The served file is always the exact PNG; ``format`` only names it as stock
+    names that format's file (``image.webp``: a second name of ``exact.png``).
+    What an ``<img>`` shows is the display setting's (``serving/``).
 
     The value is described once (``core.described``): its identity header, exact
     file header, pixel bytes and size are handed down to the keys, the store and
@@ -99,7 +104,6 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
     this one encodes it, so it costs the longer of the two, not their sum (a value
     already stored then wastes that encode).
     """
-    codec = spec(format)
     described = describe(value)
     known = store.identities.address_of(value, described)
     address, digest = known if known is not None else (None, None)
@@ -123,15 +127,10 @@ def save(value: ImageValue, store: Store, *, format: str) -> str:
         target, exact = _files(store, address, format)
         parts = container.seal(body, address=address, keys=store.keys)
         store.write(exact, parts)
-        if codec.name != "png":
-            shown = display.encode_display(
-                container.display_image(own),
-                codec.name,
-                display.token(address, store.keys),
-            )
-            store.write(target, shown)
-            if store.shared is not None:
-                store.share_exact(address, b"".join(parts))
+        if target != exact:
+            store.link(exact, target)
+        if store.shared is not None:  # for a shown image uploaded to a replica
+            store.share_exact(address, b"".join(parts))
     held = _remember(store, address, own, digest)
     store.identities.note(value, address, held.digest)
     store.note_path(target, address)

@@ -2,10 +2,10 @@
 
 Gradio builds the browser config from ``inspect.signature(cls.__init__)`` and its
 docs from ``__init__.__doc__``. Our components take ``format`` explicitly and pass
-every other parameter through, so we publish the installed stock signature (with our
-``format`` default, plus our one keyword-only ``keep_dtype`` at the end: a superset)
-and docstring (with our ``format`` line and a ``keep_dtype`` line): neither can
-drift from the Gradio version that is installed.
+every other parameter through, so we publish the installed stock signature (stock's
+defaults, ``format`` included, plus our one keyword-only ``keep_dtype`` at the end: a
+superset) and docstring (with our ``format`` line and a ``keep_dtype`` line): neither
+can drift from the Gradio version that is installed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from gradio_lossless.codecs import spec
 
-__all__ = ["KEEP_DTYPE", "adopt", "check_arguments", "check_kwargs"]
+__all__ = ["KEEP_DTYPE", "adopt", "check_arguments", "check_kwargs", "format_doc"]
 
 KEEP_DTYPE = "keep_dtype"
 
@@ -35,21 +35,38 @@ def check_kwargs(name: str, stock: type, kwargs: dict[str, Any]) -> None:
             )
 
 
+def format_doc(subject: str, extra: str = "") -> str:
+    """The ``format`` line of a component's docstring; ``subject`` names what it
+    serves."""
+    return (
+        f"format: The format whose name the files served for {subject} take, as "
+        'stock names them ("webp", the default, serves image.webp). Unlike stock, '
+        "such a file always holds the exact value: a PNG whatever its name (sent as "
+        "image/png), with all its metadata (with keep_dtype, also values PNG cannot "
+        "hold: 16-bit colour, float, int32). Downloads, API clients and the next "
+        "function get it; an <img> showing it loads what `display` says (a smaller "
+        f"rendition by default).{extra}"
+    )
+
+
 def adopt(
     cls: type,
     stock: type,
     *,
-    format_default: str,
     format_doc: str,
     keep_dtype_doc: str,
 ) -> None:
-    """Give ``cls.__init__`` the stock signature and docstring, ``format`` replaced
-    and ``keep_dtype`` (keyword-only, default False) added at the end."""
+    """Give ``cls.__init__`` the stock signature (``format``'s default checked to
+    be stock's) and docstring, with ``keep_dtype`` (keyword-only, default False)
+    added at the end."""
     sig = inspect.signature(_init_of(stock))
-    params = [
-        p.replace(default=format_default) if p.name == "format" else p
-        for p in sig.parameters.values()
-    ]
+    ours = inspect.signature(_init_of(cls)).parameters["format"].default
+    if ours != sig.parameters["format"].default:
+        raise TypeError(
+            f"{cls.__name__}: format defaults to {ours!r}, stock's to "
+            f"{sig.parameters['format'].default!r}"
+        )
+    params = list(sig.parameters.values())
     params.append(
         inspect.Parameter(
             KEEP_DTYPE, inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool"

@@ -24,13 +24,9 @@ from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["AnnotatedImage"]
 
-DEFAULT_FORMAT = "png"
-FORMAT_DOC = (
-    "format: What the browser is served for a base image returned as an array or a "
-    'PIL image: "png" (the default) serves an exact PNG; a lossy format such as '
-    '"webp" serves a smaller file for display while the exact value is kept beside '
-    "it. Either way the base image the next function receives is exact; masks are "
-    "PNGs, as stock makes them."
+FORMAT_DOC = _signature.format_doc(
+    "a base image returned as an array or a PIL image",
+    " Masks are PNGs, as stock makes them.",
 )
 
 # captured at import: under patch() the name gr.AnnotatedImage means our class
@@ -43,15 +39,15 @@ class AnnotatedImage(STOCK):
     component, after any number of hops: the file is what stock
     gr.AnnotatedImage(format="png") would write (with ``keep_dtype=True``, the value
     itself). Masks are made and served as stock makes them. Same parameters as
-    gr.AnnotatedImage plus ``keep_dtype``; only the default ``format`` differs. One
-    more, not sent to the browser: ``display``, as for gradio_lossless.Image.
+    gr.AnnotatedImage, defaults included, plus ``keep_dtype``; the served file is
+    the exact PNG whatever ``format`` names it. One more, not sent to the browser: ``display``, as for gradio_lossless.Image.
     """
 
     def __init__(
         self,
         value: Any = None,
         *,
-        format: str = DEFAULT_FORMAT,
+        format: str = "webp",
         keep_dtype: bool = False,
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
@@ -142,7 +138,6 @@ class AnnotatedImage(STOCK):
 _signature.adopt(
     AnnotatedImage,
     STOCK,
-    format_default=DEFAULT_FORMAT,
     format_doc=FORMAT_DOC,
     keep_dtype_doc=KEEP_DTYPE_DOC,
 )

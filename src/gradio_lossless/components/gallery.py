@@ -27,14 +27,9 @@ from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["Gallery"]
 
-DEFAULT_FORMAT = "png"
-FORMAT_DOC = (
-    "format: What the browser is served for images returned as arrays or PIL images: "
-    '"png" (the default) serves exact PNGs that also carry all metadata (and, with '
-    "keep_dtype, values PNG cannot hold: 16-bit colour, float, int32); a lossy "
-    'format such as "webp" serves smaller files for display while the exact values '
-    "are kept beside them. Either way the values the next function receives are "
-    "exact."
+FORMAT_DOC = _signature.format_doc(
+    "images returned as arrays or PIL images",
+    " (files returned by path are served as they are, as stock serves them)",
 )
 _WORKERS = max(2, min(8, os.cpu_count() or 2))
 
@@ -50,15 +45,15 @@ class Gallery(STOCK):
     gr.Gallery(format="png") hands the next function, with metadata and captions
     kept; with ``keep_dtype=True``, the values themselves (dtype, shape, float and
     16-bit values). Same parameters as gr.Gallery (of the installed Gradio) plus
-    ``keep_dtype``; only the default ``format`` differs. One more, not sent to the
-    browser: ``display``, as for gradio_lossless.Image.
+    ``keep_dtype``, defaults included; the served files are exact PNGs whatever
+    ``format`` names them. One more, not sent to the browser: ``display``, as for gradio_lossless.Image.
     """
 
     def __init__(
         self,
         value: list[Any] | Any | None = None,
         *,
-        format: str = DEFAULT_FORMAT,
+        format: str = "webp",
         keep_dtype: bool = False,
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
@@ -208,7 +203,6 @@ class Gallery(STOCK):
 _signature.adopt(
     Gallery,
     STOCK,
-    format_default=DEFAULT_FORMAT,
     format_doc=FORMAT_DOC,
     keep_dtype_doc=KEEP_DTYPE_DOC,
 )

@@ -19,14 +19,7 @@ from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["Image"]
 
-DEFAULT_FORMAT = "png"
-FORMAT_DOC = (
-    'format: What the browser is served: "png" (the default) serves an exact PNG that '
-    "also carries all metadata (and, with keep_dtype, values PNG cannot hold: "
-    '16-bit colour, float, int32); a lossy format such as "webp" serves a smaller '
-    "file for display while the exact value is kept beside it. Either way the "
-    "value the next function receives is exact."
-)
+FORMAT_DOC = _signature.format_doc("the image", "")
 
 
 # captured at import: under patch() the name gr.Image means our class
@@ -39,9 +32,9 @@ class Image(STOCK):
     number of hops, in the browser and through gradio_client: what stock
     gr.Image(format="png") hands the next function, with the metadata kept; with
     ``keep_dtype=True``, the value itself (dtype, shape, float and 16-bit values).
-    Same parameters as gr.Image (of the installed Gradio) plus ``keep_dtype``; only
-    the default ``format`` differs ("png": lossless). One more, not sent to the
-    browser: ``display`` says what an ``<img>`` showing it loads: "rendition" (the
+    Same parameters as gr.Image (of the installed Gradio) plus ``keep_dtype``; the
+    defaults are stock's, and the served file is the exact PNG whatever ``format``
+    names it (``image.webp`` by default). One more, not sent to the browser: ``display`` says what an ``<img>`` showing it loads: "rendition" (the
     default: a WebP at most 1920 pixels long, or the exact PNG when that is small),
     "exact", or "webp"/"jpeg"/"avif" at full resolution; downloads, API clients and
     the next function always get the exact value (README).
@@ -51,7 +44,7 @@ class Image(STOCK):
         self,
         value: str | PIL.Image.Image | np.ndarray[Any, Any] | Any | None = None,
         *,
-        format: str = DEFAULT_FORMAT,
+        format: str = "webp",
         keep_dtype: bool = False,
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
@@ -112,7 +105,6 @@ class Image(STOCK):
 _signature.adopt(
     Image,
     STOCK,
-    format_default=DEFAULT_FORMAT,
     format_doc=FORMAT_DOC,
     keep_dtype_doc=KEEP_DTYPE_DOC,
 )

@@ -26,12 +26,9 @@ from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["ImageEditor"]
 
-DEFAULT_FORMAT = "png"
-FORMAT_DOC = (
-    "format: What the browser is served for the background, layers and composite "
-    'returned as arrays or PIL images: "png" (the default) serves exact PNGs; a '
-    'lossy format such as "webp" serves smaller files for display while the exact '
-    "values are kept beside them. The canvas sends PNGs back (8-bit RGBA)."
+FORMAT_DOC = _signature.format_doc(
+    "the background, layers and composite returned as arrays or PIL images",
+    " The canvas sends PNGs back (8-bit RGBA).",
 )
 
 # captured at import: under patch() the name gr.ImageEditor means our class
@@ -41,12 +38,12 @@ STOCK = gr.ImageEditor
 class ImageEditor(STOCK):
     """
     Drop-in gr.ImageEditor whose background, layers and composite arrive bit-exact
-    at the next function: files we served stand for the exact values (even when a
-    lossy ``format`` was served for display), and what the browser's canvas sends
+    at the next function: files we served hold the exact values (exact PNGs,
+    whatever ``format`` names them), and what the browser's canvas sends
     (8-bit RGBA PNGs) is read as stock reads it, losslessly. Then converted to
     ``image_mode`` and ``type`` as stock converts. Same parameters as
-    gr.ImageEditor plus ``keep_dtype`` (for what the function returns); only the
-    default ``format`` differs. One more, not sent to the browser: ``display``, as
+    gr.ImageEditor plus ``keep_dtype`` (for what the function returns); the
+    defaults are stock's. One more, not sent to the browser: ``display``, as
     for gradio_lossless.Image.
     """
 
@@ -54,7 +51,7 @@ class ImageEditor(STOCK):
         self,
         value: Any = None,
         *,
-        format: str = DEFAULT_FORMAT,
+        format: str = "webp",
         keep_dtype: bool = False,
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
@@ -148,7 +145,6 @@ class ImageEditor(STOCK):
 _signature.adopt(
     ImageEditor,
     STOCK,
-    format_default=DEFAULT_FORMAT,
     format_doc=FORMAT_DOC,
     keep_dtype_doc=KEEP_DTYPE_DOC,
 )

@@ -18,13 +18,7 @@ from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["ImageSlider"]
 
-DEFAULT_FORMAT = "png"
-FORMAT_DOC = (
-    'format: What the browser is served for both images: "png" (the default) serves '
-    'exact PNGs; a lossy format such as "webp" serves smaller files for display '
-    "while the exact values are kept beside them. Either way the values the next "
-    "function receives are exact."
-)
+FORMAT_DOC = _signature.format_doc("both images", "")
 
 # captured at import: under patch() the name gr.ImageSlider means our class
 STOCK = gr.ImageSlider
@@ -38,15 +32,15 @@ class ImageSlider(STOCK):
     after any number of hops, each as gradio_lossless.Image delivers one: what
     stock gr.ImageSlider(format="png") hands over, with metadata kept (with
     ``keep_dtype=True``, the values themselves). Same parameters as gr.ImageSlider
-    plus ``keep_dtype``; only the default ``format`` differs. One more, not sent to
-    the browser: ``display``, as for gradio_lossless.Image.
+    plus ``keep_dtype``, defaults included; the served files are exact PNGs whatever
+    ``format`` names them. One more, not sent to the browser: ``display``, as for gradio_lossless.Image.
     """
 
     def __init__(
         self,
         value: Any = None,
         *,
-        format: str = DEFAULT_FORMAT,
+        format: str = "webp",
         keep_dtype: bool = False,
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
@@ -114,7 +108,6 @@ class ImageSlider(STOCK):
 _signature.adopt(
     ImageSlider,
     STOCK,
-    format_default=DEFAULT_FORMAT,
     format_doc=FORMAT_DOC,
     keep_dtype_doc=KEEP_DTYPE_DOC,
 )

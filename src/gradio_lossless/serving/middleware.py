@@ -2,7 +2,9 @@
 else the exact file, from the same URL.
 
 For a GET or HEAD of Gradio's file route (``negotiate.requested_file``) naming the
-exact PNG a store serves (``<store>/<address>/image.png``, symlinks resolved):
+file a store serves for a value (``<store>/<address>/image.<ext>``, symlinks
+resolved), which is always its exact PNG, named as the component's ``format``
+names it (``image.webp`` by default, as stock names its WebP):
 
 1. An image load (``negotiate.is_image_load``, no ``Range``) of a value whose
    display setting gives a display file in a type the request accepts: first,
@@ -12,7 +14,9 @@ exact PNG a store serves (``<store>/<address>/image.png``, symlinks resolved):
    with the exact PNG's length. Only then is the rendition made (or read) and
    sent. A request Gradio would refuse never makes one.
 2. Every other request of that file goes to Gradio untouched; its answer gets
-   the two headers below, nothing else.
+   the two headers below and, when the file is named other than ``.png``, the
+   exact PNG's type and name (``Content-Type: image/png``, ``Content-Disposition:
+   inline; filename="image.png"``: a download button saves ``image.png``).
 
 Both answers carry ``Vary: Sec-Fetch-Dest, Accept`` and ``Cache-Control: private,
 no-transform``: a browser's cache keeps the two apart (their ETags differ too, so a
@@ -39,13 +43,12 @@ from gradio_lossless.serving.negotiate import (
     requested_file,
 )
 from gradio_lossless.serving.renditions import (
-    EXACT_NAME,
     Kind,
     Rendition,
     kind_of,
     submit,
 )
-from gradio_lossless.store.store import Store, owner_of
+from gradio_lossless.store.store import SERVED_PREFIX, Store, owner_of, same_file
 
 __all__ = ["CACHE_CONTROL", "VARY", "Renditions"]
 
@@ -64,22 +67,34 @@ _WARNED: set[tuple[str, str]] = set()
 
 
 def _ours(scope: Scope) -> tuple[Store, str, Path] | None:
-    """(store, address, exact PNG) when the request names a store's exact PNG."""
+    """(store, address, served file) when the request names the served file of a
+    store's value (``<address>/image.<ext>``, symlinks resolved) and that file is
+    the value's exact PNG (``image.png`` itself, or a second name of it)."""
     named = requested_file(scope)
-    if named is None or os.path.basename(named) != EXACT_NAME:
+    if named is None:
+        return None
+    name = os.path.basename(named)
+    if not name.startswith(SERVED_PREFIX):
         return None
     found = owner_of(named)
     if found is None:
         return None
     store, address = found
-    exact = store.folder(address) / EXACT_NAME
-    if os.path.realpath(named) != str(exact):
+    served = store.folder(address) / name
+    if os.path.realpath(named) != str(served):
         return None
-    return store, address, exact
+    exact = store.exact_path(address)
+    if served != exact and not same_file(served, exact):
+        return None
+    return store, address, served
 
 
-def _merged(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """``headers`` with our Vary and Cache-Control merged into theirs."""
+def _merged(
+    headers: list[tuple[bytes, bytes]], png_name: str | None = None
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` with our Vary and Cache-Control merged into theirs; with
+    ``png_name``, the type and file name of the exact PNG a differently named
+    file holds (``Content-Type: image/png``, ``filename="<png_name>"``)."""
     vary: list[str] = []
     control: list[str] = []
     kept = []
@@ -89,6 +104,11 @@ def _merged(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
             vary += [v.strip() for v in value.decode("latin-1").split(",")]
         elif name == b"cache-control":
             control += [v.strip() for v in value.decode("latin-1").split(",")]
+        elif png_name is not None and name == b"content-type":
+            kept.append((key, b"image/png"))
+        elif png_name is not None and name == b"content-disposition":
+            kind = value.decode("latin-1").split(";")[0].strip() or "inline"
+            kept.append((key, f'{kind}; filename="{png_name}"'.encode("latin-1")))
         else:
             kept.append((key, value))
     for token in VARY.split(", "):
@@ -101,11 +121,13 @@ def _merged(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return kept
 
 
-def _marked(send: Send) -> Send:
+def _marked(send: Send, png_name: str | None) -> Send:
     async def marked(message: Message) -> None:
         if message["type"] == "http.response.start":
             message = dict(message)
-            message["headers"] = _merged(list(message.get("headers", [])))
+            headers = list(message.get("headers", []))
+            ok = 200 <= message.get("status", 500) < 300
+            message["headers"] = _merged(headers, png_name if ok else None)
         await send(message)
 
     return marked
@@ -162,7 +184,7 @@ class Renditions:
         if target is None:
             await self.app(scope, receive, send)
             return
-        store, address, exact = target
+        store, address, served = target
         headers = list(scope.get("headers", []))
         if (
             scope["method"] == "GET"
@@ -173,13 +195,14 @@ class Renditions:
             if (
                 kind is not None
                 and accepts(headers, kind.media_type)
-                and await self._gradio_serves(scope, exact)
+                and await self._gradio_serves(scope, served)
             ):
                 rendition = await self._rendition(store, address, kind)
                 if rendition is not None:
                     await _send_rendition(rendition, headers, send)
                     return
-        await self.app(scope, receive, _marked(send))
+        png_name = None if served.suffix == ".png" else served.stem + ".png"
+        await self.app(scope, receive, _marked(send, png_name))
 
     async def _gradio_serves(self, scope: Scope, exact: Path) -> bool:
         """True when Gradio answers this request, made as a HEAD without range or

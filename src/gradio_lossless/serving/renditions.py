@@ -65,7 +65,6 @@ from gradio_lossless.store.store import Store
 __all__ = [
     "CAP",
     "DISPLAYS",
-    "EXACT_NAME",
     "FIXED",
     "RENDITION",
     "SMALL_BYTES",
@@ -86,8 +85,6 @@ SMALL_BYTES = 32 << 10
 """An exact PNG this small is sent to image loads as it is."""
 SMALL_RATIO = 1.25
 """An exact PNG at most this many times its rendition's size is sent as it is."""
-EXACT_NAME = "image.png"
-"""The exact file a value folder serves (``format="png"``)."""
 POLICY_NAME = "display"
 _ORIENTATION = 0x0112
 
@@ -278,7 +275,7 @@ def make(store: Store, address: str, kind: Kind) -> Rendition | None:
     (``StoreWriteError``, ``CodecUnavailableError``, ``OSError``).
     """
     folder = store.folder(address)
-    exact = folder / EXACT_NAME
+    exact = store.exact_path(address)
     try:
         exact_size = exact.stat().st_size
     except OSError:
@@ -298,7 +295,7 @@ def make(store: Store, address: str, kind: Kind) -> Rendition | None:
         kind.media_type,
         _etag(kind, st),
         formatdate(st.st_mtime, usegmt=True),
-        Path(EXACT_NAME).stem + "." + spec(kind.codec).extension,
+        f"image.{spec(kind.codec).extension}",
     )
 
 

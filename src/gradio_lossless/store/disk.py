@@ -7,7 +7,8 @@ may write to the same folder). Last use survives restarts as the files' mtime.
 
 Gradio's ``delete_cache`` deletes the served ``image.<ext>`` files it tracks; a value
 folder left without its served file is an orphan and is removed here with whatever
-else it holds (the exact PNG or TIFF beside a lossy file), once it is older than
+else it holds (``exact.png``, a second name of the served file; a TIFF;
+renditions), once it is older than
 ``ORPHAN_GRACE_SECONDS`` (so a folder being written is never mistaken for one).
 """
 
@@ -73,6 +74,7 @@ class DiskBudget:
             if not (entry.is_dir(follow_symlinks=False) and is_address(entry.name)):
                 continue
             size, newest, served = 0, 0.0, False
+            inodes: set[int] = set()
             try:
                 for f in os.scandir(entry.path):
                     st = f.stat(follow_symlinks=False)
@@ -83,9 +85,12 @@ class DiskBudget:
                         # a temporary file a killed writer left: never served
                         Path(f.path).unlink(missing_ok=True)
                         continue
+                    served = served or f.name.startswith("image.")
+                    if st.st_nlink > 1 and st.st_ino in inodes:
+                        continue  # a second name of a file counted already
+                    inodes.add(st.st_ino)
                     size += st.st_size
                     newest = max(newest, st.st_mtime)
-                    served = served or f.name.startswith("image.")
             except OSError:
                 continue
             if self.orphans and not served and now - newest > ORPHAN_GRACE_SECONDS:

@@ -1,22 +1,24 @@
 """Content-addressed store of exact values: a byte-bounded memory LRU over files.
 
-The files are the truth: every served file (or its ``exact.png`` sibling when the
-served format is lossy) carries the exact value, authenticated under the server
-secret, so a restarted server, a second process sharing the secret or an API client
-that re-uploads a file gets the exact value back. The memory side only saves
-decoding time.
+The files are the truth: every served file carries the exact value, authenticated
+under the server secret, so a restarted server, a second process sharing the secret
+or an API client that re-uploads a file gets the exact value back. The memory side
+only saves decoding time.
 
 Disk layout under ``<gradio cache>/lossless/``::
 
-    <address>/image.<ext>     the file the browser is served
-    <address>/exact.png       the exact PNG, when image.<ext> is lossy
+    <address>/image.<ext>     the served file: the exact PNG, named as the
+                              component's ``format`` names it (stock's names)
+    <address>/exact.png       a second name (hard link) of that PNG, when the
+                              served name is not ``image.png``
+    <address>/rendition*.*    display renditions (``serving/``), made on first use
 
 An address is the keyed BLAKE3 of the value (``keys.py``): nobody without the
 secret can compute, guess or collide one. Files are written to a temporary name and
 renamed into place, so a crash never leaves a partial file under a final name. The
 value folders are kept under a byte limit with least-recently-used eviction
-(``disk.py``); with a lossy served format the exact values can also go to a backend
-replicas share (``shared.py``).
+(``disk.py``); with a served name other than ``image.png`` the exact values also go to
+a backend replicas share, when one is set (``shared.py``).
 
 Settings (environment): ``GRADIO_LOSSLESS_MEMORY_BYTES`` (default 1 GiB),
 ``GRADIO_LOSSLESS_DISK_BYTES`` (default 20 GiB), ``GRADIO_LOSSLESS_STORE`` (a shared
@@ -45,13 +47,20 @@ from gradio_lossless.store.shared import FolderBackend, SharedBackend, from_sett
 
 __all__ = [
     "DEFAULT_MEMORY_BYTES",
+    "EXACT_ALIAS",
+    "SERVED_PREFIX",
     "Held",
     "Store",
     "get_store",
     "memory_held",
     "owner_of",
+    "same_file",
 ]
 
+EXACT_ALIAS = "exact.png"
+"""The exact PNG's name in a value folder whose served file is named otherwise."""
+SERVED_PREFIX = "image."
+"""The served file of a value folder is ``image.<ext>``."""
 DEFAULT_MEMORY_BYTES = 1 << 30  # 1 GiB; GRADIO_LOSSLESS_MEMORY_BYTES overrides
 _PATH_INDEX_LIMIT = 100_000
 
@@ -231,6 +240,13 @@ class Store:
         """The folder of a value's files."""
         return self.root / address
 
+    def exact_path(self, address: str) -> Path:
+        """The exact PNG of the value at ``address`` (``exact.png`` when it has one,
+        else ``image.png``; it may not exist)."""
+        folder = self.folder(address)
+        alias = folder / EXACT_ALIAS
+        return alias if alias.is_file() else folder / "image.png"
+
     def owns(self, path: str | Path) -> str | None:
         """The address when ``path`` is one of this store's value files."""
         p = Path(path)
@@ -287,6 +303,22 @@ class Store:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def link(self, source: Path, target: Path) -> None:
+        """Give the file at ``source`` a second name, ``target``, in the same value
+        folder: a hard link (no bytes written or counted), made under a temporary
+        name and renamed into place; a copy where the file system has no hard links.
+
+        Raises:
+            StoreWriteError: the folder is full, read-only or otherwise unwritable.
+        """
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            os.link(source, tmp)
+            os.replace(tmp, target)
+        except OSError:
+            Path(tmp).unlink(missing_ok=True)
+            self.write(target, source.read_bytes())
+
     def touch(self, address: str) -> None:
         """Mark a value as just used (for least-recently-used eviction)."""
         self.disk.touched(address)
@@ -299,6 +331,15 @@ class Store:
     def shared_exact(self, address: str) -> bytes | None:
         """An exact PNG from the shared backend, or None."""
         return self.shared.get(f"exact/{address}") if self.shared is not None else None
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """True when ``a`` and ``b`` are one file (hard links), or both exist with the
+    same size (``Store.link`` copied where the file system has no hard links)."""
+    try:
+        return os.path.samefile(a, b) or os.stat(a).st_size == os.stat(b).st_size
+    except OSError:
+        return False
 
 
 _STORES: dict[str, Store] = {}
