@@ -54,7 +54,10 @@ def test_an_image_load_gets_the_rendition_everyone_else_the_exact_file(
 ) -> None:
     (filedata,) = served.call("big")
     url = served.file_url(filedata)
+    # stock's name for the default format, and the exact PNG's bytes behind it
+    assert url.endswith("/image.webp")
     exact_bytes = served_path(filedata).read_bytes()
+    assert exact_bytes == served_path(filedata).with_name("exact.png").read_bytes()
 
     shown = served.get(url, IMAGE_LOAD)
     assert shown.status_code == 200
@@ -70,6 +73,7 @@ def test_an_image_load_gets_the_rendition_everyone_else_the_exact_file(
         r = served.get(url, headers)
         assert r.status_code == 200, headers
         assert r.headers["content-type"] == "image/png"
+        assert r.headers["content-disposition"] == 'inline; filename="image.png"'
         assert r.content == exact_bytes, headers
         assert r.headers["vary"] == VARY
         assert r.headers["cache-control"] == "private, no-transform"
@@ -82,6 +86,7 @@ def test_an_image_load_gets_the_rendition_everyone_else_the_exact_file(
     # a Range request is never an image load: the exact bytes asked for
     part = served.get(url, {**IMAGE_LOAD, "range": "bytes=0-99"})
     assert part.status_code == 206
+    assert part.headers["content-type"] == "image/png"
     assert part.content == exact_bytes[:100]
 
 
