@@ -4,6 +4,7 @@ claim, checked through gradio_client against a real server."""
 
 from __future__ import annotations
 
+import os
 import runpy
 from pathlib import Path
 
@@ -17,8 +18,12 @@ import gradio_lossless.tools.demo.app as demo_module
 from gradio_lossless.cli import build_parser, main
 from gradio_lossless.components import Image
 from gradio_lossless.core.conversions import values_equal
+from gradio_lossless.serving.renditions import RENDITION, make
+from gradio_lossless.store.store import owner_of
 from gradio_lossless.tools.audit.fidelity import default_image
 from gradio_lossless.tools.demo.app import Trail, build_demo, hop
+from gradio_lossless.tools.demo.hop import image_load, passthrough, run_hop
+from gradio_lossless.tools.demo.views import crop_box, crops_plot, quality_plot
 from tests.samples import photo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,12 +61,123 @@ def test_stock_column_is_really_stock(demo) -> None:  # type: ignore[no-untyped-
         assert (ours.type, ours.format) == ("numpy", "png")
 
 
-def test_ping_pong_functions_return_their_input(demo) -> None:  # type: ignore[no-untyped-def]
+def _payload(path: Path) -> dict[str, object]:
+    return {"path": str(path), "meta": {"_type": "gradio.FileData"}}
+
+
+def test_ping_pong_functions_return_their_input(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
     image = photo(32, 48)
+    path = tmp_path / "in.png"
+    PIL.Image.fromarray(image).save(path)
+    assert passthrough(image) is image
     for api_name in ("stock_a_to_b", "stock_b_to_a", "lossless_a_to_b"):
-        outputs = endpoint_fn(demo, api_name)(image, Trail(), Trail(), image)
-        assert outputs[0] is image
+        outputs = endpoint_fn(demo, api_name)(_payload(path), Trail(), Trail(), image)
+        # a PNG upload reaches the function exactly, on both sides
+        assert values_equal(outputs[1].received, image)
         assert outputs[1].hops[0].bit_exact
+        with PIL.Image.open(outputs[0]["path"]) as im:
+            kind = im.format
+            served = np.asarray(im.convert("RGB"))
+        assert kind == ("WEBP" if api_name.startswith("stock") else "PNG")
+        assert values_equal(served, image) == (kind == "PNG")
+
+
+def test_run_hop_times_preprocess_function_postprocess(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    image = photo(24, 40)
+    path = tmp_path / "in.png"
+    PIL.Image.fromarray(image).save(path)
+    received, output, took = run_hop(
+        by_id(demo, "lossless-a"), by_id(demo, "lossless-b"), _payload(path)
+    )
+    assert values_equal(received, image)
+    assert output is not None and Path(output["path"]).is_file()
+    assert took > 0
+    assert run_hop(by_id(demo, "stock-a"), by_id(demo, "stock-b"), None)[:2] == (
+        None,
+        None,
+    )
+
+
+def test_image_load_is_what_the_server_sends_an_img(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    image = default_image()
+    path = tmp_path / "in.png"
+    PIL.Image.fromarray(image).save(path)
+    _, stock_out, _ = run_hop(
+        by_id(demo, "stock-a"), by_id(demo, "stock-b"), _payload(path)
+    )
+    _, ours_out, _ = run_hop(
+        by_id(demo, "lossless-a"), by_id(demo, "lossless-b"), _payload(path)
+    )
+    assert stock_out is not None and ours_out is not None
+    stock = image_load(stock_out["path"])
+    assert (stock.nbytes, stock.what) == (
+        os.path.getsize(stock_out["path"]),
+        "WEBP file",
+    )
+    ours = image_load(ours_out["path"])
+    store, address = owner_of(ours_out["path"])  # type: ignore[misc]
+    rendition = make(store, address, RENDITION)
+    assert rendition is not None  # the astronaut's PNG is far above 1.25x its WebP
+    assert ours.nbytes == len(rendition.data) < os.path.getsize(ours_out["path"])
+    assert ours.what == "WEBP rendition of the exact PNG"
+    again = image_load(ours_out["path"])
+    assert (again.nbytes, again.display_ms) == (ours.nbytes, None)  # made once
+
+
+def test_quality_plot_has_both_series_at_hop_0() -> None:
+    (axis,) = quality_plot(Trail(), Trail()).axes
+    lines = {line.get_label(): line for line in axis.get_lines()}
+    ceiling = axis.get_yticks()[-1]
+    assert axis.get_yticklabels()[-1].get_text() == "∞"
+    for label in ("stock gr.Image", "gradio_lossless.Image"):
+        assert list(lines[label].get_xdata()) == [0]
+        assert list(lines[label].get_ydata()) == [ceiling]
+    low, high = axis.get_xlim()
+    assert low < 0 < high
+
+
+def test_crops_plot_shows_the_window_and_the_amplified_difference() -> None:
+    original = photo(64, 80)
+    box = crop_box(original)
+    top, left, height, width = box
+    assert (height, width) == (48, 48)
+    assert 0 <= top <= 64 - 48 and 0 <= left <= 80 - 48
+    damaged = original.copy()
+    damaged[top + 5, left + 7] = np.clip(
+        damaged[top + 5, left + 7].astype(int) + 3, 0, 255
+    )
+    stock = hop(damaged, Trail(box=box), original, source="a")
+    ours = hop(original.copy(), Trail(box=box), original, source="a")
+    figure = crops_plot(original, stock, ours, box)
+    assert figure.get_size_inches() * figure.dpi == pytest.approx((790, 470))
+    panels = [axis.images[0].get_array() for axis in figure.axes]
+    crop = original[top : top + 48, left : left + 48]
+    diff = np.abs(damaged[top : top + 48, left : left + 48].astype(int) - crop)
+    expected = [
+        crop,
+        damaged[top : top + 48, left : left + 48],
+        (diff * 8).astype(np.uint8),
+        crop,
+        crop,
+        np.zeros_like(crop),
+    ]
+    for shown, want in zip(panels, expected, strict=True):
+        assert shown.shape == (48, 48, 3)
+        np.testing.assert_array_equal(shown, want)
+    assert (diff * 8).max() == 24
+    notes = [[t.get_text() for t in axis.texts] for axis in figure.axes]
+    assert notes[2] == [] and notes[5] == ["no error"]
+
+
+def test_crops_before_any_hop_show_the_original_unchanged() -> None:
+    original = photo(50, 60)
+    box = crop_box(original)
+    figure = crops_plot(original, Trail(box=box), Trail(box=box), box)
+    errors = [
+        figure.axes[2].images[0].get_array(),
+        figure.axes[5].images[0].get_array(),
+    ]
+    assert all(not e.any() for e in errors)
 
 
 def test_hop_compares_what_was_received_with_the_original() -> None:
