@@ -4,15 +4,19 @@ claim, checked through gradio_client against a real server."""
 
 from __future__ import annotations
 
+import base64
+import io
 import os
+import re
 import runpy
 from pathlib import Path
 
 import gradio as gr
+import httpx
 import numpy as np
 import PIL.Image
 import pytest
-from gradio_client import handle_file
+from gradio_client import Client, handle_file
 
 import gradio_lossless.tools.demo.app as demo_module
 from gradio_lossless.cli import build_parser, main
@@ -228,6 +232,81 @@ def test_through_the_api_lossless_stays_exact_stock_degrades(server, tmp_path): 
     assert "✓ bit-exact" in status["lossless"]
     assert f'data-hops="{hops}" data-exact="false"' in status["stock"]
     assert "✗ not bit-exact" in status["stock"]
+
+
+# what Chromium sends for an <img> load
+IMAGE_LOAD = {
+    "Sec-Fetch-Dest": "image",
+    "Accept": "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
+}
+CROPS_PNG_SIZE = (790, 470)
+
+
+def _png_of(plot: dict[str, str]) -> PIL.Image.Image:
+    assert plot["type"] == "matplotlib"
+    head, data = plot["plot"].split(",", 1)
+    assert head == "data:image/png;base64"
+    return PIL.Image.open(io.BytesIO(base64.b64decode(data)))
+
+
+@pytest.mark.e2e
+def test_bytes_shown_are_what_an_img_load_is_sent(server, tmp_path):  # type: ignore[no-untyped-def]
+    """Each hop's "<img> sent" figure against the body the server really sends an
+    image load of the output; the crops and the plot exist before and after."""
+    hops = 3
+    start = tmp_path / "start.png"
+    PIL.Image.fromarray(default_image()).save(start)
+    figures: dict[str, list[int]] = {}
+    with server(build_demo()) as (url, _):
+        client = Client(url, verbose=False, ssl_verify=False, download_files=False)
+        config = httpx.get(f"{url}config").json()
+        initial = {
+            c["props"].get("elem_id"): c["props"].get("value")
+            for c in config["components"]
+        }
+        with _png_of(initial["quality-plot"]) as im:
+            assert im.size == (700, 300)
+        with _png_of(initial["crops-plot"]) as im:
+            assert im.size == CROPS_PNG_SIZE
+        for side in ("stock", "lossless"):
+            current = str(start)
+            for i in range(hops):
+                direction = "a_to_b" if i % 2 == 0 else "b_to_a"
+                image, status, plot, crops = client.predict(
+                    handle_file(current), api_name=f"/{side}_{direction}"
+                )
+                found = re.search(r'data-bytes="(\d+)" data-ms="([\d.]+)"', status)
+                assert found, status
+                nbytes = int(found.group(1))
+                figures.setdefault(side, []).append(nbytes)
+                shown = httpx.get(image["url"], headers=IMAGE_LOAD)
+                plain = httpx.get(image["url"])
+                assert shown.status_code == plain.status_code == 200
+                assert len(shown.content) == nbytes
+                assert shown.content[:4] + shown.content[8:12] == b"RIFFWEBP"
+                if side == "stock":
+                    assert shown.content == plain.content  # the saved WebP itself
+                    assert "WEBP file" in status
+                else:
+                    # the exact PNG to everything but an <img>, a rendition to it
+                    assert plain.content[:8] == b"\x89PNG\r\n\x1a\n"
+                    assert len(plain.content) > 4 * nbytes
+                    assert "WEBP rendition of the exact PNG" in status
+                with _png_of(plot) as im:
+                    assert im.size == (700, 300)
+                with _png_of(crops) as im:
+                    assert im.size == CROPS_PNG_SIZE
+                current = image["path"]
+        with np.load(client.predict(api_name="/export")["path"]) as npz:
+            exported = {key: npz[key] for key in npz.files}
+    for side in ("stock", "lossless"):
+        assert exported[f"{side}_bytes"].tolist() == figures[side]
+        assert len(exported[f"{side}_server_ms"]) == hops
+    top, left, height, width = exported["crop_box"].tolist()
+    assert (height, width) == (48, 48)
+    assert 0 <= top <= 512 - 48 and 0 <= left <= 512 - 48
+    # one value, one rendition: the lossless column's image loads all get it
+    assert len(set(figures["lossless"])) == 1
 
 
 @pytest.mark.e2e
