@@ -69,7 +69,7 @@ def status_html(side: str, trail: Trail) -> str:
             badge = _badge(f"✗ not bit-exact{extra}", "#b3261e")
         detail = f"PSNR <b>{psnr}</b> · SSIM <b>{ssim}</b> · {badge}"
         exact = str(f.bit_exact).lower()
-    cost = _cost_html(trail.costs[-1]) if trail.costs and n else ""
+    cost = _cost_html(trail.costs) if trail.costs and n else ""
     return (
         f'<div class="gl-status" id="{side}-status-box" data-hops="{n}" '
         f'data-exact="{exact}" style="padding:6px 2px">{counter} · {detail}{cost}'
@@ -77,8 +77,15 @@ def status_html(side: str, trail: Trail) -> str:
     )
 
 
-def _cost_html(cost: Cost) -> str:
+def _cost_html(costs: tuple[Cost, ...]) -> str:
+    cost = costs[-1]
     loaded = cost.loaded
+    mean = (
+        f" (mean {sum(c.server_ms for c in costs) / len(costs):.1f} ms "
+        f"over {len(costs)})"
+        if len(costs) > 1
+        else ""
+    )
     made = (
         ""
         if loaded.display_ms is None
@@ -89,7 +96,7 @@ def _cost_html(cost: Cost) -> str:
         f'data-ms="{cost.server_ms:.3f}" style="margin-top:4px;font-size:0.9em">'
         f"<code>&lt;img&gt;</code> sent <b>{_size(loaded.nbytes)}</b> "
         f"({html.escape(loaded.what)}){made} · hop <b>{cost.server_ms:.1f} ms</b> "
-        "on the server</div>"
+        f"on the server{mean}</div>"
     )
 
 
@@ -159,8 +166,8 @@ def crops_plot(original: Array, stock: Trail, lossless: Trail, box: Box) -> Any:
             _row("lossless", lossless, reference, box),
         ],
         ["original", "received at the last hop", f"|difference| ×{ERROR_GAIN}"],
-        f"{width}×{height} pixels at x={left}, y={top} (where WebP q80 hurts this "
-        f"image most), enlarged about ×{zoom:.0f} without smoothing",
+        f"{width}×{height} px at x={left}, y={top}, where WebP q80 hurts this "
+        f"image most,\nenlarged about ×{zoom:.0f} without smoothing",
         panel_inches=PANEL_INCHES,
         label_inches=1.9,
         dpi=DPI,
