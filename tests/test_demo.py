@@ -18,15 +18,16 @@ import PIL.Image
 import pytest
 from gradio_client import Client, handle_file
 
+import gradio_lossless
 import gradio_lossless.tools.demo.app as demo_module
 from gradio_lossless.cli import build_parser, main
 from gradio_lossless.components import Image
 from gradio_lossless.core.conversions import values_equal
-from gradio_lossless.serving.renditions import RENDITION, make
+from gradio_lossless.serving.renditions import EXACT_NAME, RENDITION, make
 from gradio_lossless.store.store import owner_of
 from gradio_lossless.tools.audit.fidelity import default_image
 from gradio_lossless.tools.demo.app import Trail, build_demo, hop
-from gradio_lossless.tools.demo.hop import image_load, passthrough, run_hop
+from gradio_lossless.tools.demo.hop import eight_bit, image_load, passthrough, run_hop
 from gradio_lossless.tools.demo.views import crop_box, crops_plot, quality_plot
 from tests.samples import photo
 
@@ -79,11 +80,15 @@ def test_ping_pong_functions_return_their_input(demo, tmp_path) -> None:  # type
         # a PNG upload reaches the function exactly, on both sides
         assert values_equal(outputs[1].received, image)
         assert outputs[1].hops[0].bit_exact
-        with PIL.Image.open(outputs[0]["path"]) as im:
-            kind = im.format
-            served = np.asarray(im.convert("RGB"))
-        assert kind == ("WEBP" if api_name.startswith("stock") else "PNG")
-        assert values_equal(served, image) == (kind == "PNG")
+        served_at = outputs[0]["path"]
+        if api_name.startswith("stock"):
+            with PIL.Image.open(served_at) as im:
+                assert im.format == "WEBP"
+                assert not values_equal(np.asarray(im.convert("RGB")), image)
+        else:  # by address, whatever the served file is called
+            store, address = owner_of(served_at)  # type: ignore[misc]
+            exact = store.folder(address) / EXACT_NAME
+            assert values_equal(gradio_lossless.read(exact), image)
 
 
 def test_run_hop_times_preprocess_function_postprocess(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -122,7 +127,8 @@ def test_image_load_is_what_the_server_sends_an_img(demo, tmp_path) -> None:  # 
     store, address = owner_of(ours_out["path"])  # type: ignore[misc]
     rendition = make(store, address, RENDITION)
     assert rendition is not None  # the astronaut's PNG is far above 1.25x its WebP
-    assert ours.nbytes == len(rendition.data) < os.path.getsize(ours_out["path"])
+    exact = store.folder(address) / EXACT_NAME
+    assert ours.nbytes == len(rendition.data) < exact.stat().st_size
     assert ours.what == "WEBP rendition of the exact PNG"
     again = image_load(ours_out["path"])
     assert (again.nbytes, again.display_ms) == (ours.nbytes, None)  # made once
@@ -232,6 +238,21 @@ def test_through_the_api_lossless_stays_exact_stock_degrades(server, tmp_path): 
     assert "✓ bit-exact" in status["lossless"]
     assert f'data-hops="{hops}" data-exact="false"' in status["stock"]
     assert "✗ not bit-exact" in status["stock"]
+
+
+def test_crops_of_any_image_value_are_8_bit_views() -> None:
+    grey16 = (np.arange(40 * 56).reshape(40, 56) * 29).astype(np.uint16)
+    la = np.stack([grey16 >> 8, np.full_like(grey16, 200)], axis=2).astype(np.uint8)
+    floats = np.linspace(0, 1, 40 * 56 * 3).reshape(40, 56, 3)
+    assert eight_bit(grey16).shape == (40, 56, 3)
+    np.testing.assert_array_equal(eight_bit(grey16)[..., 1], grey16 >> 8)
+    np.testing.assert_array_equal(eight_bit(la)[..., 3], 200)
+    assert eight_bit(floats).dtype == np.uint8
+    # a 16-bit grey original against what stock makes of it (8-bit RGB)
+    box = crop_box(grey16)
+    stock = hop(eight_bit(grey16), Trail(box=box), grey16, source="a")
+    figure = crops_plot(grey16, stock, Trail(box=box), box)
+    assert [len(axis.images) for axis in figure.axes] == [1] * 6
 
 
 # what Chromium sends for an <img> load

@@ -172,7 +172,10 @@ def image_load(path: str) -> Loaded:
         return Loaded(exact, "exact PNG (display: exact)")
     made_before = (folder / display.filename).is_file()
     start = time.perf_counter()
-    rendition = submit(store, address, display).result()
+    try:
+        rendition = submit(store, address, display).result()
+    except Exception as exc:  # the middleware sends the exact file then, too
+        return Loaded(exact, f"exact PNG (no rendition: {type(exc).__name__})")
     took = None if made_before else (time.perf_counter() - start) * 1000
     if rendition is None:
         return Loaded(exact, "exact PNG (small: sent as it is)", took)
