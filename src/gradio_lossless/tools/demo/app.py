@@ -5,7 +5,12 @@ WebP q80) and ``gradio_lossless.Image(type="numpy")``. Each column passes the im
 back and forth between two components, A and B. The ping-pong functions return
 their input untouched, so any loss is the components'. After every hop the demo
 compares the value the function *received* with the original (PSNR, SSIM, a
-bit-exact badge) and plots PSNR per hop for both columns.
+bit-exact badge) and plots PSNR per hop for both columns from hop 0. Each column
+shows its last hop's cost: the bytes an ``<img>`` of the output is sent and the
+server time of preprocess + function + postprocess (``hop.py`` says how each is
+measured). A zoomed crop strip (``tools/crops.py``, shared with the lab) shows the
+window of the original where WebP q80 hurts most, what each function last received
+there, and their difference amplified ×8 (``views.py``).
 
     gradio-lossless demo               # http://127.0.0.1:7860/
     gradio-lossless demo --port 8000 --host 0.0.0.0
