@@ -130,3 +130,31 @@ def test_importing_a_layer_loads_nothing_above_it(layer: str) -> None:
         # gradio itself imports rich; our components never do (statically checked
         # above), and nothing there loads plotting or image-metric libraries
         assert not tops & (TOOL_LIBRARIES - {"rich"}), sorted(tops & TOOL_LIBRARIES)
+
+
+# What one tool may import from another: the modules made to be shared.
+SHARED = {
+    "gradio_lossless.tools.crops",  # the lab's and the demo's crop strip
+    "gradio_lossless.tools.audit.fidelity",  # audit, demo, scripts
+    "gradio_lossless.tools.audit.plot",
+}
+
+
+def test_tools_share_only_the_shared_modules() -> None:
+    """A tool (tools/<tool>/) imports another tool's code only through the modules
+    made to be shared; the tools stay separable."""
+    wrong = []
+    for name, path in _modules().items():
+        parts = name.split(".")
+        if _part(name) != "tools" or len(parts) < 3 or name in SHARED:
+            continue  # tools/__init__.py and the shared modules themselves
+        own = ".".join(parts[:3])
+        for line, target in _imports(path):
+            if not target.startswith("gradio_lossless.tools."):
+                continue
+            if target.startswith(own + ".") or target == own:
+                continue
+            if any(target == m or target.startswith(m + ".") for m in SHARED):
+                continue
+            wrong.append(f"{path.relative_to(PACKAGE)}:{line} imports {target}")
+    assert not wrong, "\n".join(wrong)

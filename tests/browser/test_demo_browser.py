@@ -105,3 +105,68 @@ def test_twenty_hops_per_side(page, demo_url, artifacts):  # type: ignore[no-unt
     assert measured["stock displayed"]["mse"] > 20
     assert page.locator('#lossless-status .gl-status[data-exact="true"]').count() == 1
     assert page.locator('#stock-status .gl-status[data-exact="false"]').count() == 1
+
+
+# The newest Resource Timing entry of a URL, resolved against the page.
+LOAD_ENTRY = """(src) => {
+  const url = new URL(src, location.href).href;
+  const entries = performance.getEntriesByName(url);
+  if (!entries.length) return null;
+  const e = entries[entries.length - 1];
+  return {initiator: e.initiatorType, decoded: e.decodedBodySize};
+}"""
+
+NATURAL_SIZE = """(img) => [img.naturalWidth, img.naturalHeight]"""
+
+
+def natural_size(page: Any, selector: str) -> list[int]:
+    img = page.locator(f"{selector} img").first
+    img.wait_for()
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=img.element_handle()
+    )
+    return img.evaluate(NATURAL_SIZE)  # type: ignore[no-any-return]
+
+
+def test_three_hops_show_bytes_time_and_crops(page, demo_url, artifacts):  # type: ignore[no-untyped-def]
+    """What the page shows after three hops per side: the bytes figure of each
+    column is the body the browser's own <img> load got (Resource Timing), the
+    hop time is there, and the quality plot and the zoomed crops are drawn from
+    the first paint on."""
+    page.goto(demo_url)
+    page.wait_for_selector("#lossless-a img")
+    # before any hop: both plots are images already
+    assert natural_size(page, "#quality-plot") == [700, 300]
+    assert natural_size(page, "#crops-plot") == [790, 470]
+    crops_before = page.locator("#crops-plot img").first.get_attribute("src")
+    for side in ("stock", "lossless"):
+        ping_pong(page, side, 3)
+    page.wait_for_function(
+        "(before) => document.querySelector('#crops-plot img').src !== before",
+        arg=crops_before,
+    )
+    page.screenshot(path=str(artifacts / "demo-browser-3-hops.png"), full_page=True)
+    page.screenshot(path="/tmp/dm-demo-3-hops.png", full_page=True)
+    sizes = {}
+    for side in ("stock", "lossless"):
+        cost = page.locator(f"#{side}-status .gl-cost")
+        text = cost.inner_text()
+        assert " sent " in text and " ms on the server" in text, text
+        shown = int(cost.get_attribute("data-bytes") or "")
+        # after three hops the newest image sits in B
+        natural_size(page, f"#{side}-b")
+        src = page.locator(f"#{side}-b img").first.get_attribute("src")
+        entry = page.evaluate(LOAD_ENTRY, src)
+        assert entry is not None, f"no resource entry for {src}"
+        assert entry["initiator"] == "img"
+        assert entry["decoded"] == shown, (side, entry, shown)
+        sizes[side] = shown
+    # the lossless <img> got a rendition of about stock's size, not the 470 kB PNG
+    assert sizes["lossless"] < 2 * sizes["stock"]
+    assert natural_size(page, "#crops-plot") == [790, 470]
+    assert "How the figures are measured" in page.locator("#measured").inner_text()
+    # the x10 chain hops from whichever component holds the newest image
+    page.click("#lossless-x10")
+    page.wait_for_selector('#lossless-status .gl-status[data-hops="13"]')
+    assert page.locator('#lossless-status .gl-status[data-exact="true"]').count() == 1
+    assert "over 13" in page.locator("#lossless-status .gl-cost").inner_text()

@@ -82,8 +82,8 @@ def plot_fidelity(
             fontsize=8,
             color="0.35",
         )
-    hops_max = max((len(h) for h in series.values()), default=0)
-    ax.set_xlim(0.5, max(hops_max, 1) + 0.5)
+    numbers = [f.hop for hops in series.values() for f in hops]
+    ax.set_xlim(min([*numbers, 1]) - 0.5, max([*numbers, 1]) + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.legend(loc="lower left", fontsize=8)
     return fig

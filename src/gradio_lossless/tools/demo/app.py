@@ -5,7 +5,12 @@ WebP q80) and ``gradio_lossless.Image(type="numpy")``. Each column passes the im
 back and forth between two components, A and B. The ping-pong functions return
 their input untouched, so any loss is the components'. After every hop the demo
 compares the value the function *received* with the original (PSNR, SSIM, a
-bit-exact badge) and plots PSNR per hop for both columns.
+bit-exact badge) and plots PSNR per hop for both columns from hop 0. Each column
+shows its last hop's cost: the bytes an ``<img>`` of the output is sent and the
+server time of preprocess + function + postprocess (``hop.py`` says how each is
+measured). A zoomed crop strip (``tools/crops.py``, shared with the lab) shows the
+window of the original where WebP q80 hurts most, what each function last received
+there, and their difference amplified ×8 (``views.py``).
 
     gradio-lossless demo               # http://127.0.0.1:7860/
     gradio-lossless demo --port 8000 --host 0.0.0.0
@@ -19,29 +24,37 @@ each column's function last received, so anyone can check the claim.
 
 from __future__ import annotations
 
-import html
-import math
 import tempfile
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import gradio as gr
-import numpy as np
 
 from gradio_lossless.components import Image as LosslessImage
-from gradio_lossless.tools.audit.fidelity import Fidelity, compare, default_image
-from gradio_lossless.tools.audit.plot import LOSSLESS_COLOR, STOCK_COLOR, plot_fidelity
+from gradio_lossless.tools.audit.fidelity import default_image
+from gradio_lossless.tools.crops import Box
+from gradio_lossless.tools.demo.hop import (
+    Array,
+    Cost,
+    Slot,
+    Trail,
+    hop,
+    image_load,
+    run_hop,
+)
+from gradio_lossless.tools.demo.views import (
+    SIDES,
+    crop_box,
+    crops_plot,
+    export_received,
+    quality_plot,
+    status_html,
+)
 
 __all__ = ["Trail", "build_demo", "hop"]
 
-Array = np.ndarray[Any, Any]
-Slot = Literal["a", "b"]
-SIDES = ("stock", "lossless")
-LABELS = {"stock": "stock gr.Image", "lossless": "gradio_lossless.Image"}
-COLORS = {"stock": STOCK_COLOR, "lossless": LOSSLESS_COLOR}
 X10 = 10
 
 INTRO = """\
@@ -55,102 +68,20 @@ lossy generation. Below, both columns run the *same* pass-through function
 hop the value the function **received** is compared with the original.
 """
 
-
-@dataclass(frozen=True)
-class Trail:
-    """One column's ping-pong so far.
-
-    Parameters:
-        at: the component that holds the newest image ("a" or "b").
-        hops: each hop's fidelity of the received value against the original.
-        received: the value the function received at the last hop.
-    """
-
-    at: Slot = "a"
-    hops: tuple[Fidelity, ...] = ()
-    received: Array | None = field(default=None, compare=False, repr=False)
-
-
-def hop(image: Array | None, trail: Trail, original: Array, *, source: Slot) -> Trail:
-    """Record one hop: ``image`` is what the function received from ``source``.
-
-    Parameters:
-        image: the received value.
-        trail: the column's trail before this hop.
-        original: the image the column started from.
-        source: the component the value came from.
-    Returns:
-        The new trail; the image now sits in the other component.
-    Raises:
-        gr.Error: the source component is empty.
-    """
-    if image is None:
-        raise gr.Error(f"Image {source.upper()} is empty: nothing to pass on.")
-    fidelity = compare(original, image, hop=len(trail.hops) + 1, ssim=True)
-    return Trail("b" if source == "a" else "a", (*trail.hops, fidelity), image)
-
-
-def status_html(side: str, trail: Trail) -> str:
-    """The hop counter, PSNR, SSIM and bit-exact badge of one column."""
-    n = len(trail.hops)
-    counter = (
-        f'<span class="gl-hops" style="font-size:1.5em;font-weight:700">{n}</span> '
-        f"hop{'' if n == 1 else 's'}"
-    )
-    if n == 0:
-        detail = "press <b>A → B</b> to pass the image on"
-        exact = ""
-    else:
-        f = trail.hops[-1]
-        psnr = "∞" if f.psnr == math.inf else f"{f.psnr:.2f} dB"
-        ssim = "n/a" if f.ssim is None or math.isnan(f.ssim) else f"{f.ssim:.4f}"
-        if f.bit_exact:
-            badge = _badge("✓ bit-exact", "#1f7a2e")
-        else:
-            extra = f", {f.note}" if f.note else f", max error {f.max_abs_error:g}"
-            badge = _badge(f"✗ not bit-exact{extra}", "#b3261e")
-        detail = f"PSNR <b>{psnr}</b> · SSIM <b>{ssim}</b> · {badge}"
-        exact = str(f.bit_exact).lower()
-    return (
-        f'<div class="gl-status" id="{side}-status-box" data-hops="{n}" '
-        f'data-exact="{exact}" style="padding:6px 2px">{counter} · {detail}</div>'
-    )
-
-
-def _badge(text: str, color: str) -> str:
-    return (
-        f'<span class="gl-badge" style="background:{color};color:white;'
-        f'padding:2px 8px;border-radius:10px;white-space:nowrap">{html.escape(text)}'
-        "</span>"
-    )
-
-
-def quality_plot(stock: Trail, lossless: Trail) -> Any:
-    """PSNR per hop for both columns (a matplotlib Figure for ``gr.Plot``)."""
-    return plot_fidelity(
-        {LABELS["stock"]: stock.hops, LABELS["lossless"]: lossless.hops},
-        title="PSNR of the value each function received",
-        colors={LABELS[s]: COLORS[s] for s in SIDES},
-        figsize=(7.0, 3.0),
-    )
-
-
-def export_received(
-    original: Array, stock: Trail, lossless: Trail, folder: Path
-) -> str:
-    """Write the original and each column's last received value to an ``.npz``.
-
-    Keys: ``original``, ``stock`` and ``lossless`` (absent before the column's first
-    hop), ``stock_hops`` and ``lossless_hops``. Arrays keep their dtype and shape.
-    """
-    arrays: dict[str, Array] = {"original": original}
-    for name, trail in (("stock", stock), ("lossless", lossless)):
-        if trail.received is not None:
-            arrays[name] = trail.received
-        arrays[f"{name}_hops"] = np.asarray(len(trail.hops))
-    path = folder / f"received-{uuid.uuid4().hex[:12]}.npz"
-    np.savez(path, **arrays)  # type: ignore[arg-type]
-    return str(path)
+MEASURED = """\
+**How the figures are measured.** *`<img>` sent*: the size of the body the server
+sends when the browser's `<img>` loads the image the hop put on the page (before any
+HTTP compression): for stock `gr.Image`, the WebP file it saved; for
+`gradio_lossless.Image`, the display rendition its server middleware answers image
+loads with (WebP, long side at most 1920 px), or the exact PNG itself when that is
+small. Downloads, the API and the next function get the exact PNG from the same URL.
+*Hop*: server time of the component's preprocess (read the input file into an
+array), the function, and the component's postprocess (save the output file),
+measured with `time.perf_counter` around those three calls; the queue, the network
+and the browser's image load are not in it, so the two columns compare the
+components' own work. The rendition is made once per value, when it is first
+loaded, not during the hop; its time is shown apart when it is made.
+"""
 
 
 @dataclass
@@ -171,7 +102,7 @@ def _buttons(trail: Trail) -> tuple[Any, Any]:
     )
 
 
-def _column(side: str, image_cls: type[gr.Image], start: Array) -> _Column:
+def _column(side: str, image_cls: type[gr.Image], start: Array, box: Box) -> _Column:
     with gr.Column(variant="panel"):
         if side == "stock":
             gr.Markdown(
@@ -179,10 +110,10 @@ def _column(side: str, image_cls: type[gr.Image], start: Array) -> _Column:
             )
         else:
             gr.Markdown(
-                '### `gradio_lossless.Image(type="numpy")`\nserves an exact PNG '
-                "(the default)"
+                '### `gradio_lossless.Image(type="numpy")`\nkeeps an exact PNG; '
+                "an `<img>` is sent a display rendition (the default)"
             )
-        status = gr.HTML(status_html(side, Trail()), elem_id=f"{side}-status")
+        status = gr.HTML(status_html(side, Trail(box=box)), elem_id=f"{side}-status")
         with gr.Row():
             a = image_cls(
                 value=start,
@@ -198,7 +129,14 @@ def _column(side: str, image_cls: type[gr.Image], start: Array) -> _Column:
             a_to_b = gr.Button("A → B", elem_id=f"{side}-a-to-b", variant="primary")
             b_to_a = gr.Button("B → A", elem_id=f"{side}-b-to-a", interactive=False)
             x10 = gr.Button(f"×{X10} hops", elem_id=f"{side}-x10")
-    return _Column(side, a, b, gr.State(Trail()), status, a_to_b, b_to_a, x10)
+    return _Column(side, a, b, gr.State(Trail(box=box)), status, a_to_b, b_to_a, x10)
+
+
+@dataclass
+class _Shared:
+    original: gr.State
+    plot: gr.Plot
+    crops: gr.Plot
 
 
 def build_demo() -> gr.Blocks:
@@ -206,11 +144,12 @@ def build_demo() -> gr.Blocks:
 
     API endpoints (for gradio_client and the tests): ``/stock_a_to_b``,
     ``/stock_b_to_a``, ``/lossless_a_to_b``, ``/lossless_b_to_a`` (one image in, the
-    same image out into the other component, plus status, plot and button states),
-    ``/reset`` (a new original, or the astronaut when given none) and ``/export``
-    (the ``.npz`` of received values).
+    same image out into the other component, plus status, quality plot, button
+    states and crops), ``/reset`` (a new original, or the astronaut when given none)
+    and ``/export`` (the ``.npz`` of received values).
     """
     start = default_image()
+    box = crop_box(start)
     export_dir = Path(tempfile.mkdtemp(prefix="gradio-lossless-demo-"))
     demo = gr.Blocks(title="gradio-lossless demo")
     with demo:
@@ -234,9 +173,16 @@ def build_demo() -> gr.Blocks:
             )
         with gr.Row():
             columns = {
-                "stock": _column("stock", gr.Image, start),
-                "lossless": _column("lossless", LosslessImage, start),
+                "stock": _column("stock", gr.Image, start, box),
+                "lossless": _column("lossless", LosslessImage, start, box),
             }
+        crops = gr.Plot(
+            crops_plot(start, Trail(box=box), Trail(box=box), box),
+            label="Zoomed: what each function received, and the difference",
+            format="png",
+            elem_id="crops-plot",
+        )
+        gr.Markdown(MEASURED, elem_id="measured")
         with gr.Accordion("Check it yourself", open=False):
             gr.Markdown(
                 "Download the original and the value each column's function received "
@@ -246,12 +192,12 @@ def build_demo() -> gr.Blocks:
             export = gr.Button("Export received values (.npz)", elem_id="export")
             exported = gr.File(label="received.npz", elem_id="exported")
 
+        shared = _Shared(original_state, plot, crops)
         stock, lossless = columns["stock"], columns["lossless"]
         for col in (stock, lossless):
-            other = lossless if col is stock else stock
-            _wire(col, other, original_state, plot)
+            _wire(col, lossless if col is stock else stock, shared)
 
-        reset_outputs: list[Any] = [original_state, plot]
+        reset_outputs: list[Any] = [original_state, plot, crops]
         for col in (stock, lossless):
             reset_outputs += [
                 col.a,
@@ -264,15 +210,14 @@ def build_demo() -> gr.Blocks:
 
         def reset(image: Array | None) -> list[Any]:
             new = start if image is None else image
-            values: list[Any] = [new, quality_plot(Trail(), Trail())]
+            fresh = Trail(box=crop_box(new))
+            values: list[Any] = [
+                new,
+                quality_plot(fresh, fresh),
+                crops_plot(new, fresh, fresh, fresh.box),  # type: ignore[arg-type]
+            ]
             for side in SIDES:
-                values += [
-                    new,
-                    None,
-                    Trail(),
-                    status_html(side, Trail()),
-                    *_buttons(Trail()),
-                ]
+                values += [new, None, fresh, status_html(side, fresh), *_buttons(fresh)]
             return values
 
         original.upload(reset, original, reset_outputs, api_name="reset")
@@ -285,65 +230,90 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
-def _wire(col: _Column, other: _Column, original: gr.State, plot: gr.Plot) -> None:
-    """The ping-pong events of one column."""
+def _wire(col: _Column, other: _Column, shared: _Shared) -> None:
+    """The ping-pong events of one column.
+
+    They run with Gradio's preprocess and postprocess off: ``hop.run_hop`` makes the
+    components' own preprocess and postprocess calls around the function, timed
+    (see ``hop.py``). Every output is returned as its postprocessed payload.
+    """
     side = col.side
-    tail = [col.trail, col.status, plot, col.a_to_b, col.b_to_a]
+    components = {"a": col.a, "b": col.b}
+    tail = [col.trail, col.status, shared.plot, col.a_to_b, col.b_to_a, shared.crops]
 
     def pass_on(
-        image: Array | None,
+        payload: Any,
         trail: Trail,
         other_trail: Trail,
         orig: Array,
         *,
         source: Slot,
     ) -> tuple[Any, ...]:
-        # The function returns exactly what it received; the loss is the components'.
-        new = hop(image, trail, orig, source=source)
-        plots = (new, other_trail) if side == "stock" else (other_trail, new)
+        target = "b" if source == "a" else "a"
+        image, output, took = run_hop(components[source], components[target], payload)
+        cost = None if output is None else Cost(took, image_load(output["path"]))
+        new = hop(image, trail, orig, source=source, cost=cost)
+        pair = (new, other_trail) if side == "stock" else (other_trail, new)
+        box = new.box if new.box is not None else crop_box(orig)
         return (
-            image,
+            output,
             new,
             status_html(side, new),
-            quality_plot(*plots),
+            _figure(shared.plot, quality_plot(*pair)),
             *_buttons(new),
+            _figure(shared.crops, crops_plot(orig, *pair, box)),
         )
 
     def step(
-        a: Array | None, b: Array | None, trail: Trail, other_trail: Trail, orig: Array
+        a: Any, b: Any, trail: Trail, other_trail: Trail, orig: Array
     ) -> tuple[Any, ...]:
         """One hop of the x10 chain: from whichever component holds the newest image."""
         source = trail.at
-        image, *rest = pass_on(
+        output, *rest = pass_on(
             a if source == "a" else b, trail, other_trail, orig, source=source
         )
         if source == "a":
-            return (gr.skip(), image, *rest)
-        return (image, gr.skip(), *rest)
+            return (gr.skip(), output, *rest)
+        return (output, gr.skip(), *rest)
 
-    shared = [col.trail, other.trail, original]
+    inputs = [col.trail, other.trail, shared.original]
     col.a_to_b.click(
         partial(pass_on, source="a"),
-        [col.a, *shared],
+        [col.a, *inputs],
         [col.b, *tail],
         api_name=f"{side}_a_to_b",
+        preprocess=False,
+        postprocess=False,
     )
     col.b_to_a.click(
         partial(pass_on, source="b"),
-        [col.b, *shared],
+        [col.b, *inputs],
         [col.a, *tail],
         api_name=f"{side}_b_to_a",
+        preprocess=False,
+        postprocess=False,
     )
     event = col.x10.click(
-        step, [col.a, col.b, *shared], [col.a, col.b, *tail], api_visibility="private"
+        step,
+        [col.a, col.b, *inputs],
+        [col.a, col.b, *tail],
+        api_visibility="private",
+        preprocess=False,
+        postprocess=False,
     )
     for _ in range(X10 - 1):
         event = event.success(
             step,
-            [col.a, col.b, *shared],
+            [col.a, col.b, *inputs],
             [col.a, col.b, *tail],
             api_visibility="private",
+            preprocess=False,
+            postprocess=False,
         )
 
 
-# --- command line -------------------------------------------------------------------
+def _figure(plot: gr.Plot, figure: Any) -> dict[str, Any]:
+    """A figure as ``plot``'s postprocessed payload (the events postprocess
+    nothing themselves)."""
+    data = plot.postprocess(figure)
+    return data.model_dump() if data is not None else {}

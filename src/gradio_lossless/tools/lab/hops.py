@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import PIL.Image
 
+from gradio_lossless.tools.crops import Box, cut
 from gradio_lossless.tools.lab.formats import FORMATS, LOSSLESS, Quality, decode, encode
 from gradio_lossless.tools.lab.gradio_pipeline import COMPONENTS, Step, component_step
 from gradio_lossless.tools.lab.metrics import Fidelity, Reference, measure
@@ -28,8 +29,6 @@ from gradio_lossless.tools.lab.samples import LabImage
 __all__ = ["HopRecord", "Job", "Pipeline", "Run", "Setting", "run_job"]
 
 Pipeline: TypeAlias = Literal["codec", "gradio", "lossless"]
-Box: TypeAlias = tuple[int, int, int, int]
-"""A crop as (top, left, height, width) in pixels."""
 
 
 @dataclass(frozen=True)
@@ -142,11 +141,6 @@ class Run:
         return self.hops[-1] if self.hops else None
 
 
-def _cut(pixels: npt.NDArray[np.uint8], box: Box) -> npt.NDArray[np.uint8]:
-    top, left, height, width = box
-    return pixels[top : top + height, left : left + width].copy()
-
-
 def reference_pixels(job: Job) -> npt.NDArray[np.uint8]:
     """The pixels each hop is compared with.
 
@@ -201,7 +195,7 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None) -> Run
         A :class:`Run`; a codec error for this input ends it early, in ``error``.
     """
     spec = FORMATS[job.setting.format]
-    crops = [(0, _cut(job.image.pixels, job.crop))]
+    crops = [(0, cut(job.image.pixels, job.crop))]
     if job.setting.pipeline == "codec" and job.image.mode == "RGBA" and not spec.alpha:
         reason = f"not measured: {spec.name} cannot store the alpha channel"
         return Run(job.image.name, job.setting, (), tuple(crops), reason)
@@ -243,7 +237,7 @@ def run_job(job: Job, progress: Callable[[int, int], None] | None = None) -> Run
                 )
             )
             if hop in job.crop_hops:
-                crops.append((hop, _cut(decoded, job.crop)))
+                crops.append((hop, cut(decoded, job.crop)))
             previous = (decoded, fidelity)
             current = decoded
             if progress is not None:

@@ -21,14 +21,18 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from gradio_lossless.tools.crops import (
+    ERROR_GAIN,
+    CropRow,
+    amplified_error,
+    on_checkerboard,
+)
+from gradio_lossless.tools.crops import crop_strip as crops_figure
 from gradio_lossless.tools.lab.hops import Run, Setting
 from gradio_lossless.tools.lab.results import summarize
 from gradio_lossless.tools.lab.runner import LabResult
 
-__all__ = ["crop_strip", "quality_vs_hop", "size_vs_quality", "to_png"]
-
-ERROR_GAIN = 8
-"""The error panel of the crop strip shows |decoded - original| times this."""
+__all__ = ["ERROR_GAIN", "crop_strip", "quality_vs_hop", "size_vs_quality", "to_png"]
 
 
 def to_png(figure: Figure) -> bytes:
@@ -256,17 +260,6 @@ def size_vs_quality(result: LabResult) -> Figure:
     return figure
 
 
-def _display(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    """RGBA over a grey checkerboard, so transparency is visible."""
-    if pixels.shape[2] == 3:
-        return pixels
-    rows = np.arange(pixels.shape[0]) // 8
-    columns = np.arange(pixels.shape[1]) // 8
-    board = np.where((np.add.outer(rows, columns) % 2)[..., None] == 0, 204, 153)
-    alpha = pixels[..., 3:4].astype(np.float64) / 255
-    return np.rint(pixels[..., :3] * alpha + board * (1 - alpha)).astype(np.uint8)
-
-
 def crop_strip(result: LabResult, image_name: str) -> Figure:
     """Crops of one image at hop 1, 10 and N for every setting, plus the error.
 
@@ -284,45 +277,24 @@ def crop_strip(result: LabResult, image_name: str) -> Figure:
         *[f"hop {h}" for h in hops],
         f"|error| x{ERROR_GAIN} at hop {hops[-1]}",
     ]
-    figure = Figure(
-        figsize=(1.5 * len(titles) + 1.8, 1.5 * len(runs) + 0.7), layout="constrained"
-    )
-    axes = figure.subplots(len(runs), len(titles), squeeze=False)
     top, left, height, width = result.crops[image_name]
-    figure.suptitle(
+    rows = []
+    for run in runs:
+        crops = dict(run.crops)
+        panels, notes = [], []
+        for col in range(len(titles)):
+            shown, note = _panel(crops, hops, col)
+            if shown is None:
+                note = "not measured" if not run.hops else "failed"
+            panels.append(shown)
+            notes.append(note)
+        rows.append(CropRow(run.setting.label, tuple(panels), tuple(notes)))
+    return crops_figure(
+        rows,
+        titles,
         f"{image_name}: the {width}x{height} region at x={left}, y={top} that lossy "
         "WebP hurts most, enlarged without smoothing",
-        fontsize=11,
     )
-    for index, (row, run) in enumerate(zip(axes, runs, strict=True)):
-        crops = dict(run.crops)
-        for col, axis in enumerate(row):
-            axis.set_xticks([])
-            axis.set_yticks([])
-            if index == 0:
-                axis.set_title(titles[col], fontsize=9)
-            shown, note = _panel(crops, hops, col)
-            if col == 0:
-                axis.set_ylabel(
-                    run.setting.label, fontsize=8, rotation=0, ha="right", va="center"
-                )
-            if shown is None:
-                axis.set_facecolor("0.92")
-                note = "not measured" if not run.hops else "failed"
-            else:
-                axis.imshow(shown, interpolation="nearest")
-            if note:
-                axis.text(
-                    0.5,
-                    0.5,
-                    note,
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if shown is not None else "0.3",
-                    transform=axis.transAxes,
-                )
-    return figure
 
 
 def _panel(
@@ -330,14 +302,12 @@ def _panel(
 ) -> tuple[npt.NDArray[np.uint8] | None, str]:
     original = crops[0]
     if col == 0:
-        return _display(original), ""
+        return on_checkerboard(original), ""
     if col <= len(hops):
         crop = crops.get(hops[col - 1])
-        return (None, "") if crop is None else (_display(crop), "")
+        return (None, "") if crop is None else (on_checkerboard(crop), "")
     last = crops.get(hops[-1])
     if last is None:
         return None, ""
-    # colour error only; a component's image_mode may have dropped alpha on purpose
-    diff = np.abs(last[..., :3].astype(np.int16) - original[..., :3].astype(np.int16))
-    shown = np.clip(diff * ERROR_GAIN, 0, 255).astype(np.uint8)
-    return shown, "" if diff.any() else "no error"
+    shown, differs = amplified_error(original, last)
+    return shown, "" if differs else "no error"

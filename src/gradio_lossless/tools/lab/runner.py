@@ -15,29 +15,22 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
-
+from gradio_lossless.tools.crops import CROP_SIZE, Box, choose_crop
 from gradio_lossless.tools.lab.formats import (
     FORMATS,
     Availability,
     Quality,
     availability,
-    decode,
-    encode,
 )
 from gradio_lossless.tools.lab.gradio_pipeline import (
     COMPONENTS,
     ComponentKind,
     missing_reason,
 )
-from gradio_lossless.tools.lab.hops import Box, Job, Run, Setting, run_job
+from gradio_lossless.tools.lab.hops import Job, Run, Setting, run_job
 from gradio_lossless.tools.lab.samples import LabImage, Skipped
 
 __all__ = ["CROP_SIZE", "LabConfig", "LabResult", "choose_crop", "plan", "run_lab"]
-
-CROP_SIZE = 48
-"""Side of the square crop kept for the crop strip, in pixels."""
 
 
 @dataclass(frozen=True)
@@ -87,49 +80,6 @@ class LabResult:
     runs: tuple[Run, ...]
     crops: dict[str, Box]
     elapsed_s: float
-
-
-def _window_argmax(energy: npt.NDArray[np.float64], side: int) -> tuple[int, int]:
-    integral = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = (
-        integral[side:, side:]
-        - integral[:-side, side:]
-        - integral[side:, :-side]
-        + integral[:-side, :-side]
-    )
-    top, left = np.unravel_index(int(np.argmax(sums)), sums.shape)
-    return int(top), int(left)
-
-
-def choose_crop(pixels: npt.NDArray[np.uint8], size: int = CROP_SIZE) -> Box:
-    """Pick the square window where lossy encoding visibly hurts the image most.
-
-    The probe is one hop of Pillow WebP at quality 80 (what gr.Image does): the
-    window with the largest summed colour error, weighted by alpha so damage under
-    transparent pixels does not count. An image the probe does not change falls
-    back to the window with the most detail (summed luminance gradient). Ties go
-    to the top-left.
-
-    Parameters:
-        pixels: HxWx3 or HxWx4 uint8 array.
-        size: side of the window in pixels (clipped to the image).
-    Returns:
-        (top, left, height, width).
-    """
-    height, width = pixels.shape[:2]
-    side = min(size, height, width)
-    mode = "RGBA" if pixels.shape[2] == 4 else "RGB"
-    probe = decode(encode(pixels, FORMATS["webp"], 80), mode=mode)
-    energy = np.abs(probe[..., :3].astype(np.float64) - pixels[..., :3]).sum(axis=2)
-    if not energy.any():
-        luma = pixels[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-        energy = np.zeros_like(luma)
-        energy[:, 1:] += np.abs(np.diff(luma, axis=1))
-        energy[1:, :] += np.abs(np.diff(luma, axis=0))
-    if mode == "RGBA":
-        energy *= pixels[..., 3] / 255
-    top, left = _window_argmax(energy, side)
-    return top, left, side, side
 
 
 def plan(config: LabConfig) -> tuple[list[Setting], list[Availability]]:
