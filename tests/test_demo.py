@@ -23,7 +23,7 @@ import gradio_lossless.tools.demo.app as demo_module
 from gradio_lossless.cli import build_parser, main
 from gradio_lossless.components import Image
 from gradio_lossless.core.conversions import values_equal
-from gradio_lossless.serving.renditions import EXACT_NAME, RENDITION, make
+from gradio_lossless.serving.renditions import RENDITION, make
 from gradio_lossless.store.store import owner_of
 from gradio_lossless.tools.audit.fidelity import default_image
 from gradio_lossless.tools.demo.app import Trail, build_demo, hop
@@ -87,7 +87,7 @@ def test_ping_pong_functions_return_their_input(demo, tmp_path) -> None:  # type
                 assert not values_equal(np.asarray(im.convert("RGB")), image)
         else:  # by address, whatever the served file is called
             store, address = owner_of(served_at)  # type: ignore[misc]
-            exact = store.folder(address) / EXACT_NAME
+            exact = store.exact_path(address)
             assert values_equal(gradio_lossless.read(exact), image)
 
 
@@ -127,7 +127,7 @@ def test_image_load_is_what_the_server_sends_an_img(demo, tmp_path) -> None:  # 
     store, address = owner_of(ours_out["path"])  # type: ignore[misc]
     rendition = make(store, address, RENDITION)
     assert rendition is not None  # the astronaut's PNG is far above 1.25x its WebP
-    exact = store.folder(address) / EXACT_NAME
+    exact = store.exact_path(address)
     assert ours.nbytes == len(rendition.data) < exact.stat().st_size
     assert ours.what == "WEBP rendition of the exact PNG"
     again = image_load(ours_out["path"])

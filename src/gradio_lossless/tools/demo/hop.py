@@ -31,7 +31,7 @@ import numpy as np
 import PIL.Image
 
 from gradio_lossless.core.conversions import preview_uint8
-from gradio_lossless.serving.renditions import EXACT_NAME, kind_of, submit
+from gradio_lossless.serving.renditions import kind_of, submit
 from gradio_lossless.store.store import owner_of
 from gradio_lossless.tools.audit.fidelity import Fidelity, compare
 from gradio_lossless.tools.crops import Box, choose_crop
@@ -166,7 +166,7 @@ def image_load(path: str) -> Loaded:
         return Loaded(os.path.getsize(path), f"{kind} file")
     store, address = found
     folder = store.folder(address)
-    exact = (folder / EXACT_NAME).stat().st_size
+    exact = store.exact_path(address).stat().st_size
     display = kind_of(folder)
     if display is None:
         return Loaded(exact, "exact PNG (display: exact)")
