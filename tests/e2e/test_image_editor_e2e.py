@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 import numpy as np
+import PIL.Image
 import pytest
 from gradio_client import handle_file
 
@@ -57,6 +58,37 @@ def test_background_layers_composite_exact_after_hops(server, fmt: str) -> None:
         np.testing.assert_array_equal(got["composite"], want["composite"])
         assert len(got["layers"]) == 1
         np.testing.assert_array_equal(got["layers"][0], want["layers"][0])
+
+
+def test_filepath_gets_exact_pngs_after_hops(server) -> None:
+    """type="filepath": each of background, layers and composite is a PNG file
+    (stock names it by the upload's suffix; ours are exact PNGs, named .png even
+    though the default format names the served files image.webp)."""
+    seen: list[dict] = []  # type: ignore[type-arg]
+
+    def hop(value: dict) -> dict:  # type: ignore[type-arg]
+        seen.append(value)
+        return value
+
+    with gr.Blocks() as demo:
+        a = gl.ImageEditor(type="filepath")
+        b = gl.ImageEditor(type="filepath")
+        gr.Button().click(_value, None, a, api_name="first")
+        gr.Button().click(hop, a, b, api_name="hop")
+    with server(demo) as (_, client):
+        value = client.predict(api_name="/first")
+        assert value["background"].endswith("image.webp")  # stock's name
+        for _ in range(HOPS):
+            value = client.predict(_payload(value), api_name="/hop")
+    want = _value()
+    assert len(seen) == HOPS
+    for got in seen:
+        paths = [got["background"], *got["layers"], got["composite"]]
+        wanted = [want["background"], *want["layers"], want["composite"]]
+        for path, expected in zip(paths, wanted, strict=True):
+            with PIL.Image.open(path) as im:
+                assert im.format == "PNG" and path.endswith(".png"), path
+                np.testing.assert_array_equal(np.asarray(im), expected)
 
 
 def test_stock_image_editor_degrades_on_the_same_chain(server) -> None:
