@@ -42,18 +42,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from gradio_lossless.tools.bench.browser_app import CONTENDERS, serve_contenders
 from gradio_lossless.tools.bench.sizes import Size, format_size
 
 __all__ = [
@@ -79,7 +76,6 @@ CHROMIUM_ARGS = [
 NETWORKS = ("loopback", "throttled")
 HOPS = ("pass-through", "modified")
 THROTTLE = {"down_mbit": 50, "up_mbit": 10, "latency_ms": 30}
-CONTENDERS = {"stock": "stock gr.Image / gr.Gallery", "lossless": "gradio_lossless"}
 FILE_ROUTE = "/gradio_api/file="
 _STATUS = "document.querySelector('#status textarea')"
 TIMEOUT_MS = 180_000  # a 16-image 4K gallery, throttled, on a loaded machine
@@ -233,64 +229,6 @@ class _Side:
         self.context.close()
 
 
-@contextmanager
-def _servers(
-    workdir: Path, port: int, args: list[str], progress: Callable[[str], None]
-) -> Iterator[dict[str, str]]:
-    """Start one ``browser_app`` process per contender; yield their URLs."""
-    procs: dict[str, subprocess.Popen[str]] = {}
-    urls: dict[str, str] = {}
-    try:
-        for offset, contender in enumerate(CONTENDERS):
-            env = dict(os.environ)
-            env["GRADIO_TEMP_DIR"] = str(workdir / contender)
-            env.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-            procs[contender] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gradio_lossless.tools.bench.browser_app",
-                    "--contender",
-                    contender,
-                    "--port",
-                    str(port + offset if port else _free_port()),
-                    *args,
-                ],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=None,
-                text=True,
-                env=env,
-            )
-        for contender, proc in procs.items():
-            line = proc.stdout.readline() if proc.stdout else ""
-            if not line.startswith("READY "):
-                raise RuntimeError(
-                    f"the {contender} server did not start (exit {proc.poll()})"
-                )
-            urls[contender] = line.split()[1]
-            progress(f"{contender} server at {urls[contender]}")
-        yield urls
-    finally:
-        for proc in procs.values():
-            if proc.stdin is not None:
-                proc.stdin.close()  # the app exits when its stdin closes
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _median_row(
     base: dict[str, Any], samples: Sequence[tuple[float, int, int]]
 ) -> BrowserResult:
@@ -407,7 +345,7 @@ def measure_browser(
     ]
     results: list[BrowserResult] = []
     with (
-        _servers(workdir, port, args if sizes else args[2:], progress) as urls,
+        serve_contenders(workdir, port, args, progress) as urls,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(

@@ -20,16 +20,25 @@ returned images saved as WebP quality 80) or ``gradio_lossless.Image()`` /
   distinct photos on the server (untimed; writes ``ready K`` into ``#status``),
   ``#show`` returns them, ``#clear-gallery`` empties it.
 
-Prints ``READY <url>`` on stdout once it serves. Not part of the package's API.
+Prints ``READY <url>`` on stdout once it serves and exits when its stdin closes;
+``serve_contenders`` starts one per contender for the driver. Not part of the
+package's API.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-__all__ = ["build_app", "main"]
+__all__ = ["CONTENDERS", "build_app", "main", "serve_contenders"]
+
+CONTENDERS = {"stock": "stock gr.Image / gr.Gallery", "lossless": "gradio_lossless"}
 
 
 def _verify(value: Any, original: Any) -> str:
@@ -140,6 +149,69 @@ def build_app(
                 lambda: None, None, gallery
             )
     return demo
+
+
+@contextmanager
+def serve_contenders(
+    workdir: Path, port: int, args: list[str], progress: Callable[[str], None]
+) -> Iterator[dict[str, str]]:
+    """Start this module in one process per contender; yield their URLs.
+
+    ``port``: the first contender's, the next one's is ``port + 1``; 0 picks free
+    ones. Each process gets its own ``GRADIO_TEMP_DIR`` under ``workdir`` and exits
+    when its stdin closes.
+    """
+    procs: dict[str, subprocess.Popen[str]] = {}
+    urls: dict[str, str] = {}
+    try:
+        for offset, contender in enumerate(CONTENDERS):
+            env = dict(os.environ)
+            env["GRADIO_TEMP_DIR"] = str(workdir / contender)
+            env.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+            procs[contender] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gradio_lossless.tools.bench.browser_app",
+                    "--contender",
+                    contender,
+                    "--port",
+                    str(port + offset if port else _free_port()),
+                    *args,
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=None,
+                text=True,
+                env=env,
+            )
+        for contender, proc in procs.items():
+            line = proc.stdout.readline() if proc.stdout else ""
+            if not line.startswith("READY "):
+                raise RuntimeError(
+                    f"the {contender} server did not start (exit {proc.poll()})"
+                )
+            urls[contender] = line.split()[1]
+            progress(f"{contender} server at {urls[contender]}")
+        yield urls
+    finally:
+        for proc in procs.values():
+            if proc.stdin is not None:
+                proc.stdin.close()  # the app exits when its stdin closes
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def main(argv: list[str] | None = None) -> int:
