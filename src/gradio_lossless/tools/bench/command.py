@@ -53,6 +53,8 @@ DEFAULT_REPEATS = 5
 DEFAULT_GALLERY_COUNT = 16
 DEFAULT_GALLERY_SIZE = "3840x2160"
 DEFAULT_GALLERY_REPEATS = 3
+BROWSER_SIZES = "1920x1080,3840x2160"
+BROWSER_NETWORKS = "loopback,throttled"
 
 # --quick: a few seconds, for tests and smoke checks; the targets are then
 # "not measured" because they are defined on 3840x2160. Both content kinds are
@@ -148,11 +150,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--content",
         type=_contents,
-        default=list(CONTENT_KINDS),
         metavar="KIND[,KIND...]",
         help="kinds of test image, each measured and reported separately: "
         "resized (an upscaled photo), tiled (photos at native scale) "
-        f"(default {DEFAULT_CONTENT})",
+        f"(default {DEFAULT_CONTENT}; with --browser: tiled)",
     )
     parser.add_argument(
         "--type",
@@ -194,6 +195,39 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", type=Path, metavar="FILE", help="also write every result as JSON"
     )
+    browser = parser.add_argument_group(
+        "browser mode",
+        "--browser: Chromium (Playwright, /usr/bin/chromium) against two servers "
+        "(stock gr.Image/gr.Gallery, gradio_lossless) in separate processes: click "
+        "-> image loaded, and image bytes, per hop and for a gallery's first "
+        f"display; --sizes defaults to {BROWSER_SIZES}",
+    )
+    browser.add_argument(
+        "--browser",
+        action="store_true",
+        help="measure in a browser instead of server time (needs playwright)",
+    )
+    browser.add_argument(
+        "--network",
+        type=_networks,
+        metavar="NAME[,NAME...]",
+        help=f"loopback (no emulation), throttled (DevTools: 50 Mbit/s down, "
+        f"10 up, 30 ms) (default {BROWSER_NETWORKS})",
+    )
+    browser.add_argument(
+        "--port",
+        type=_int_at_least(0),
+        default=0,
+        metavar="N",
+        help="the servers' ports: N (stock) and N+1 (lossless); 0: free ones",
+    )
+    browser.add_argument(
+        "--chromium",
+        type=Path,
+        default=Path("/usr/bin/chromium"),
+        metavar="PATH",
+        help="the Chromium to drive (default /usr/bin/chromium)",
+    )
     parser.add_argument(
         "--check",
         action="store_true",
@@ -201,10 +235,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _networks(text: str) -> list[str]:
+    def network(part: str) -> str:
+        name = part.strip()
+        if name not in ("loopback", "throttled"):
+            raise ValueError(
+                f"invalid network {name!r}; choose from {BROWSER_NETWORKS}"
+            )
+        return name
+
+    return _comma_list(text, network, "network", BROWSER_NETWORKS)
+
+
 def _resolve(args: argparse.Namespace) -> dict[str, object]:
     """Options after applying --quick and the defaults (explicit values win)."""
+    browser = bool(getattr(args, "browser", False))
     defaults: dict[str, object] = {
-        "sizes": DEFAULT_SIZES,
+        "sizes": BROWSER_SIZES if browser else DEFAULT_SIZES,
         "repeats": DEFAULT_REPEATS,
         "gallery_count": DEFAULT_GALLERY_COUNT,
         "gallery_size": DEFAULT_GALLERY_SIZE,
@@ -220,6 +267,9 @@ def _resolve(args: argparse.Namespace) -> dict[str, object]:
         resolved["sizes"] = _sizes(resolved["sizes"])
     if isinstance(resolved["gallery_size"], str):
         resolved["gallery_size"] = parse_size(resolved["gallery_size"])
+    resolved["content"] = args.content or (
+        ["tiled"] if browser else list(CONTENT_KINDS)
+    )
     return resolved
 
 
@@ -267,6 +317,11 @@ def run(args: argparse.Namespace) -> int:
         the JSON file cannot be written or a component raised (the tables and
         JSON still show everything else).
     """
+    options = _resolve(args)
+    if args.browser:
+        from gradio_lossless.tools.bench.browser_run import run_browser
+
+        return run_browser(args, options)
     from rich.console import Console
 
     from gradio_lossless.tools.bench.gallery import GalleryResult, measure_gallery
@@ -274,11 +329,10 @@ def run(args: argparse.Namespace) -> int:
     from gradio_lossless.tools.bench.report import BenchReport, print_report, write_json
     from gradio_lossless.tools.bench.targets import evaluate_targets
 
-    options = _resolve(args)
     sizes: list[Size] = options["sizes"]  # type: ignore[assignment]
     gallery_size: Size = options["gallery_size"]  # type: ignore[assignment]
     gallery_count: int = options["gallery_count"]  # type: ignore[assignment]
-    contents: list[ContentKind] = args.content
+    contents: list[ContentKind] = options["content"]  # type: ignore[assignment]
     if args.json is not None and not args.json.resolve().parent.is_dir():
         print(
             f"gradio-lossless bench: cannot write --json {str(args.json)!r}: "
