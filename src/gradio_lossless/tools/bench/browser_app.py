@@ -10,8 +10,9 @@ returned images saved as WebP quality 80) or ``gradio_lossless.Image()`` /
 * for every size, numbered i in ``--sizes`` order: images ``#a-i`` and ``#b-i``;
   ``#load-i`` puts the test photo in ``#a-i``; ``#ab-i`` / ``#ba-i`` run the
   pass-through hop (the function returns its input) from one into the other,
-  ``#mab-i`` / ``#mba-i`` the modified hop (it returns its input shifted right by
-  one pixel, wrapping: new pixels, the same statistics); ``#clear-a-i`` /
+  ``#mab-i`` / ``#mba-i`` the modified hop (it returns the test photo shifted
+  right by one more pixel than last time, wrapping: new pixels, the same content
+  for both contenders at every hop, whatever its input); ``#clear-a-i`` /
   ``#clear-b-i`` empty one; ``#verify-a-i`` / ``#verify-b-i`` compare what the
   function receives from it with what the last load or modified hop returned
   (after pass-through hops: the test photo) and write ``exact``, ``max diff N`` or
@@ -109,11 +110,18 @@ def build_app(
     def hop(image: Any) -> Any:
         return image
 
+    shifts = [0] * len(originals)
+
     def modifier(i: int) -> Any:
         def modify(image: Any) -> Any:
             import numpy as np
 
-            expected[i] = np.roll(image, 1, axis=1)  # new pixels, same statistics
+            # new pixels every hop, made from the test photo (not from the input):
+            # both sides encode the same photo-like content at every hop, where a
+            # function of its input would have stock re-encode its own earlier
+            # WebP generations, smoother and smaller each time
+            shifts[i] += 1
+            expected[i] = np.roll(originals[i], shifts[i], axis=1)
             return expected[i]
 
         return modify
