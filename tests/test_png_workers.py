@@ -16,6 +16,7 @@ import PIL.Image
 import pytest
 
 from gradio_lossless.codecs import fast_png, png_workers
+from gradio_lossless.store.memory import WorkBudget
 from tests.samples import photo
 
 
@@ -148,3 +149,23 @@ def test_zero_workers_turns_them_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not png_workers.enabled()
     assert png_workers.pool() is None
     assert png_workers.encode(photo(48, 64)) is None
+
+
+def test_each_request_holds_its_pixel_copy_against_the_work_budget(
+    workers: png_workers.WorkerPool,
+) -> None:
+    budget = WorkBudget(64 << 20)
+    workers.hold = budget.hold
+    seen: list[int] = []
+    real = png_workers._Worker.encode
+
+    def watch(self: png_workers._Worker, pixels: np.ndarray) -> bytes:
+        seen.append(budget.in_use)
+        return real(self, pixels)
+
+    arr = photo(480, 640)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(png_workers._Worker, "encode", watch)
+        workers.encode(arr)
+    assert seen == [arr.nbytes]
+    assert budget.in_use == 0

@@ -3,13 +3,15 @@
 Imports numpy and fpng only. Protocol, over stdin and stdout: a request is
 ``REQUEST`` (height, width, channels, size of the shared memory to
 map); the reply is the PNG's length (8 bytes, little-endian; 0 when fpng refused
-the image) then the PNG. The pixels are read from the shared-memory file whose
-descriptor is the first argument. End of input ends the worker.
+the image); the pixels are mapped from the shared-memory file whose descriptor is
+the last argument, and the PNG is written into that file right after them. End of
+input ends the worker.
 """
 
 from __future__ import annotations
 
 import mmap
+import os
 import struct
 import sys
 
@@ -35,8 +37,13 @@ def main() -> None:
                 del pixels
         except (ValueError, OSError, RuntimeError, AttributeError):
             png = b""
-        write.write(REPLY.pack(len(png)))
-        write.write(png)
+        view, done = memoryview(png), 0
+        try:
+            while done < len(view):
+                done += os.pwrite(fd, view[done:], size + done)
+        except OSError:
+            view = memoryview(b"")
+        write.write(REPLY.pack(len(view)))
         write.flush()
 
 

@@ -7,12 +7,15 @@ a few long-lived worker processes (one per usable CPU, started on first use or b
 ``start``), each running the same fpng on the same pixels, so the bytes are the same
 as an encode in this process.
 
-How a request travels: the pixels are copied into a shared-memory file that the
-worker maps (one ``memfd`` per worker, grown to the largest image and emptied after
-each request, so no memory stays held between requests), a 20-byte request goes
-down the worker's stdin, and the PNG comes back on its stdout. The calling thread
-waits on pipes and copies with the GIL released, so this process's other threads
-(hashing, writing files, serving) run meanwhile.
+How a request travels: each worker has a shared-memory file (a ``memfd``). The
+pixels are written into it in one system call, a 20-byte request goes down the
+worker's stdin, the worker maps the pixels (no copy), encodes them, writes the PNG
+after them in the same file and answers its length on stdout; the PNG is read back
+in one system call and the file emptied, so no memory stays held between requests.
+The calling thread waits and copies with the GIL released, so this process's other
+threads (hashing, writing files, serving) run meanwhile. (A first version sent the
+PNG back through the pipe: under heavy load every 64 KiB pipe-full waited for the
+scheduler, and it was slower than encoding in this process.)
 
 Workers are started with ``python -c`` and import only numpy and fpng (never the
 app's ``__main__``, which ``multiprocessing``'s spawn would run again). A worker that
@@ -25,13 +28,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import mmap
 import os
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -41,7 +43,19 @@ import numpy.typing as npt
 from gradio_lossless.codecs._png_worker import REPLY, REQUEST
 from gradio_lossless.core.settings import env_bytes
 
-__all__ = ["MAX_WORKERS", "WorkerPool", "enabled", "encode", "pool", "start"]
+Hold = Callable[[int], contextlib.AbstractContextManager[object]]
+"""Holds a byte count against a work budget for a block (``WorkBudget.hold``)."""
+
+__all__ = [
+    "MAX_WORKERS",
+    "Hold",
+    "WorkerError",
+    "WorkerPool",
+    "enabled",
+    "encode",
+    "pool",
+    "start",
+]
 
 MAX_WORKERS = 8
 # Runs _png_worker.py as a script, without the current folder or this package on
@@ -68,6 +82,22 @@ def _shared_file() -> int:
     folder = "/dev/shm" if os.path.isdir("/dev/shm") else None
     with tempfile.TemporaryFile(dir=folder) as f:
         return os.dup(f.fileno())
+
+
+def _write_at(fd: int, data: memoryview, offset: int) -> None:
+    done = 0
+    while done < len(data):
+        done += os.pwrite(fd, data[done:], offset + done)
+
+
+def _read_at(fd: int, length: int, offset: int) -> bytes:
+    data = os.pread(fd, length, offset)
+    while len(data) < length:  # a short read: the rest, once more
+        more = os.pread(fd, length - len(data), offset + len(data))
+        if not more:
+            raise WorkerError("PNG worker's reply is shorter than it said")
+        data += more
+    return data
 
 
 class WorkerError(RuntimeError):
@@ -98,12 +128,10 @@ class _Worker:
     def encode(self, arr: npt.NDArray[np.uint8]) -> bytes:
         height, width, channels = arr.shape
         size = arr.nbytes
-        os.ftruncate(self._fd, size)
         try:
-            with mmap.mmap(self._fd, size) as shared:
-                dest = np.frombuffer(shared, np.uint8, size).reshape(arr.shape)
-                np.copyto(dest, arr)  # the GIL is released while it copies
-                del dest
+            # whole-buffer system calls: the GIL is released while the kernel
+            # copies, and the worker is woken twice per image, not per pipe-full
+            _write_at(self._fd, memoryview(arr.data).cast("B"), 0)
             self._stdin.write(REQUEST.pack(height, width, channels, size))
             self._stdin.flush()
             head = self._stdout.read(REPLY.size)
@@ -112,10 +140,7 @@ class _Worker:
             (length,) = REPLY.unpack(head)
             if length == 0:
                 raise WorkerError("PNG worker could not encode the image")
-            png = self._stdout.read(length)
-            if len(png) != length:
-                raise WorkerError("PNG worker exited mid-reply")
-            return png
+            return _read_at(self._fd, length, size)
         except (BrokenPipeError, ValueError, OSError) as exc:
             raise WorkerError(f"PNG worker failed: {exc}") from exc
         finally:
@@ -150,6 +175,7 @@ class WorkerPool:
         self._closed = False
         self.encoded = 0
         self.failures = 0
+        self.hold: Hold = lambda nbytes: contextlib.nullcontext()
 
     def start(self) -> None:
         """Start every worker now (their interpreters start in the background)."""
@@ -202,7 +228,9 @@ class WorkerPool:
             WorkerError: the worker failed (it is replaced on the next request).
         """
         try:
-            with self._worker() as worker:
+            # the copy in shared memory is this request's own, beside what its
+            # caller holds for the encode (fpng's buffers are the worker's now)
+            with self.hold(arr.nbytes), self._worker() as worker:
                 png = worker.encode(arr)
         except (WorkerError, OSError) as exc:
             with self._cond:
@@ -251,10 +279,18 @@ def pool() -> WorkerPool | None:
         return _POOL
 
 
-def start() -> None:
-    """Start the workers now, so that the first encodes do not wait for them."""
+def start(hold: Hold | None = None) -> None:
+    """Start the workers now, so that the first encodes do not wait for them.
+
+    Parameters:
+        hold: counts the bytes of each request's pixel copy in shared memory
+            against a work budget (``store.memory.WorkBudget.hold``) while it is in
+            flight.
+    """
     workers = pool()
     if workers is not None:
+        if hold is not None:
+            workers.hold = hold
         workers.start()
 
 

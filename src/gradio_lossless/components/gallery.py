@@ -24,7 +24,7 @@ from gradio_lossless.components._paths import readable
 from gradio_lossless.components._save import save_returned
 from gradio_lossless.components._stock import KEEP_DTYPE_DOC
 from gradio_lossless.core.errors import LosslessError
-from gradio_lossless.store.memory import tune_allocator
+from gradio_lossless.store.memory import tune_allocator, work_budget
 from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["Gallery"]
@@ -72,7 +72,9 @@ class Gallery(STOCK):
         _display.install()  # serve renditions to <img> (_display.py)
         tune_allocator()  # before the server's threads allocate (memory.py)
         if fast_png.available():
-            png_workers.start()  # their interpreters start now, not on first use
+            # their interpreters start now, not on first use; each request's
+            # pixel copy counts against the work budget
+            png_workers.start(hold=work_budget().hold)
         super().__init__(value, format=format, **kwargs)
         # Inside an event listener Gradio runs only the outermost __init__ (the object
         # is an update, or Chatbot content it builds again from its constructor
