@@ -9,12 +9,14 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import fpng
 import numpy as np
 import PIL.Image
 import pytest
 
+import gradio_lossless as gl
 from gradio_lossless.codecs import fast_png, png_workers
 from gradio_lossless.store.memory import WorkBudget
 from tests.samples import photo
@@ -144,11 +146,40 @@ def test_large_encodes_go_to_workers_only_inside_in_workers(
     assert len(sent) == 2
 
 
-def test_zero_workers_turns_them_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GRADIO_LOSSLESS_PNG_WORKERS", "0")
+@pytest.mark.parametrize("setting", [None, "0"])
+def test_workers_are_off_unless_asked_for(
+    monkeypatch: pytest.MonkeyPatch, setting: str | None
+) -> None:
+    if setting is None:
+        monkeypatch.delenv("GRADIO_LOSSLESS_PNG_WORKERS", raising=False)
+    else:
+        monkeypatch.setenv("GRADIO_LOSSLESS_PNG_WORKERS", setting)
     assert not png_workers.enabled()
     assert png_workers.pool() is None
     assert png_workers.encode(photo(48, 64)) is None
+
+
+def test_a_gallery_with_workers_serves_the_exact_values(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GRADIO_LOSSLESS_PNG_WORKERS", "2")
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    gallery = gl.Gallery(type="numpy")
+    workers = png_workers.pool()
+    assert workers is not None
+    before = workers.encoded
+    images = [np.roll(photo(512, 1024), i, axis=1) for i in range(3)]
+    data = gallery.postprocess(images)
+    assert workers.encoded - before == len(images)
+    for item, image in zip(data.root, images, strict=True):
+        with PIL.Image.open(item.image.path) as im:
+            assert np.array_equal(np.asarray(im), image)
+    received = gallery.preprocess(data)
+    assert received is not None
+    assert all(
+        np.array_equal(value, image)
+        for (value, _), image in zip(received, images, strict=True)
+    )
 
 
 def test_each_request_holds_its_pixel_copy_against_the_work_budget(

@@ -6,11 +6,11 @@ without it (or with ``GRADIO_LOSSLESS_NO_FPNG=1``) we fall back to Pillow with
 ``compress_level=1``, slower but identical pixels.
 
 The binding holds the GIL while it encodes, so threads encode one image at a time.
-Inside ``in_workers()`` (a gallery saving its items on several threads), encodes of
-``WORKERS_FROM`` bytes of pixels or more go to worker processes instead
-(``png_workers``), one per core: the same fpng, so the same bytes, several at once.
-Outside it an encode stays in this process, which is faster for one image alone (no
-copy to a worker and back).
+With ``GRADIO_LOSSLESS_PNG_WORKERS`` set (off by default, see ``png_workers``),
+encodes of ``WORKERS_FROM`` bytes of pixels or more inside ``in_workers()`` (a
+gallery saving its items on several threads) go to worker processes instead: the
+same fpng, so the same bytes, several at once. Outside it an encode stays in this
+process, which is faster for one image alone (no copy to a worker and back).
 """
 
 from __future__ import annotations

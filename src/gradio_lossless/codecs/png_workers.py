@@ -3,9 +3,9 @@
 The fpng binding holds the GIL for its whole encode (~40-80 ms for a 3840x2160
 frame), so threads cannot run two encodes at once: a gallery of new images was
 encoded one at a time whatever the number of cores. Here each encode goes to one of
-a few long-lived worker processes (one per usable CPU, started on first use or by
-``start``), each running the same fpng on the same pixels, so the bytes are the same
-as an encode in this process.
+a few long-lived worker processes (started on first use or by ``start``), each
+running the same fpng on the same pixels, so the bytes are the same as an encode in
+this process.
 
 How a request travels: each worker has a shared-memory file (a ``memfd``). The
 pixels are written into it in one system call, a 20-byte request goes down the
@@ -20,8 +20,13 @@ scheduler, and it was slower than encoding in this process.)
 Workers are started with ``python -c`` and import only numpy and fpng (never the
 app's ``__main__``, which ``multiprocessing``'s spawn would run again). A worker that
 dies is replaced; the request it held is encoded in this process instead.
-``GRADIO_LOSSLESS_PNG_WORKERS`` sets the number of workers (0 turns them off); they
-are off where there is no ``fork``/``pass_fds`` (Windows).
+
+Off unless ``GRADIO_LOSSLESS_PNG_WORKERS`` is set to a number of workers (1 to
+``MAX_WORKERS``; unavailable on Windows, which has no ``pass_fds``). Measured on the
+project's 2-core VM shared with other jobs (CPU pressure 85-95 %, load 10-28), a
+worker costs more CPU than it frees: the copies to and from it add ~15-25 % to
+each encode, and with no idle core to run on, two workers encoded 4 frames in
+2× the time of one thread (issue 14). They can only pay where cores are idle.
 """
 
 from __future__ import annotations
@@ -65,13 +70,6 @@ _WORKER_CODE = (
     "runpy.run_path(sys.argv[1], run_name='__main__')"
 )
 _WORKER_FILE = str(Path(__file__).with_name("_png_worker.py"))
-
-
-def _usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _shared_file() -> int:
@@ -257,13 +255,12 @@ _POOL_LOCK = threading.Lock()
 
 
 def _size() -> int:
-    default = min(MAX_WORKERS, _usable_cpus())
-    return max(0, min(MAX_WORKERS, env_bytes("GRADIO_LOSSLESS_PNG_WORKERS", default)))
+    return max(0, min(MAX_WORKERS, env_bytes("GRADIO_LOSSLESS_PNG_WORKERS", 0)))
 
 
 def enabled() -> bool:
     """True when encodes go to worker processes: POSIX, and
-    ``GRADIO_LOSSLESS_PNG_WORKERS`` is not 0."""
+    ``GRADIO_LOSSLESS_PNG_WORKERS`` set to 1 or more."""
     return os.name == "posix" and _size() > 0
 
 
