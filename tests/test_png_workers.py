@@ -132,6 +132,7 @@ def test_large_encodes_go_to_workers_only_inside_in_workers(
         return None  # as when a worker failed: encoded here instead
 
     monkeypatch.setattr(png_workers, "encode", spy)
+    monkeypatch.setenv("GRADIO_LOSSLESS_PNG_WORKERS", "2")
     large = photo(512, 1024)  # 1.5 MiB of pixels
     small = photo(48, 64)
     assert fast_png.encode_array(large) == bytes(fpng.from_ndarray(large))
@@ -143,6 +144,11 @@ def test_large_encodes_go_to_workers_only_inside_in_workers(
         assert np.array_equal(_decoded(fast_png.encode(im)), large)
     assert sent == [large.shape, large.shape]
     assert fast_png.encode_array(large) == bytes(fpng.from_ndarray(large))
+    assert len(sent) == 2
+    monkeypatch.delenv("GRADIO_LOSSLESS_PNG_WORKERS")  # off: never asked
+    with fast_png.in_workers():
+        assert fast_png.encode_array(large) == bytes(fpng.from_ndarray(large))
+        assert np.array_equal(_decoded(fast_png.encode(im)), large)
     assert len(sent) == 2
 
 

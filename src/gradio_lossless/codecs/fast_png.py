@@ -78,10 +78,9 @@ def in_workers() -> Iterator[None]:
         _IN_WORKERS.reset(token)
 
 
-def _from_workers(arr: npt.NDArray[np.uint8]) -> bytes | None:
-    if _IN_WORKERS.get() and arr.nbytes >= WORKERS_FROM:
-        return png_workers.encode(arr)
-    return None
+def _to_workers(nbytes: int) -> bool:
+    """Should an encode of ``nbytes`` of pixels go to a worker process?"""
+    return _IN_WORKERS.get() and nbytes >= WORKERS_FROM and png_workers.enabled()
 
 
 def encode(im: PIL.Image.Image) -> bytes:
@@ -97,7 +96,7 @@ def encode(im: PIL.Image.Image) -> bytes:
     fpng = _fpng()
     if fpng is not None:
         channels = 3 if im.mode == "RGB" else 4
-        if _IN_WORKERS.get() and im.width * im.height * channels >= WORKERS_FROM:
+        if _to_workers(im.width * im.height * channels):
             png = png_workers.encode(np.asarray(im))
             if png is not None:
                 return png
@@ -112,8 +111,9 @@ def encode_array(arr: npt.NDArray[np.generic]) -> bytes:
     through a PIL image when fpng is available."""
     fpng = _fpng()
     if fpng is not None:
-        png = _from_workers(arr)  # type: ignore[arg-type]
-        if png is not None:
-            return png
+        if _to_workers(arr.nbytes):
+            png = png_workers.encode(arr)  # type: ignore[arg-type]
+            if png is not None:
+                return png
         return bytes(fpng.from_ndarray(np.ascontiguousarray(arr)))
     return encode(PIL.Image.fromarray(arr))
