@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from gradio.components.gallery import GalleryData, GalleryImage, GalleryVideo
 from gradio.data_classes import ImageData
 from gradio_client import utils as client_utils
 
+from gradio_lossless.codecs import fast_png, png_workers
 from gradio_lossless.components import _display, _signature
 from gradio_lossless.components._deliver import deliver
 from gradio_lossless.components._load import load
@@ -22,7 +24,7 @@ from gradio_lossless.components._paths import readable
 from gradio_lossless.components._save import save_returned
 from gradio_lossless.components._stock import KEEP_DTYPE_DOC
 from gradio_lossless.core.errors import LosslessError
-from gradio_lossless.store.memory import tune_allocator
+from gradio_lossless.store.memory import tune_allocator, work_budget
 from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["Gallery"]
@@ -64,6 +66,10 @@ class Gallery(STOCK):
         self.lossless_display = _display.setting(display)
         _display.install()  # serve renditions to <img> (_display.py)
         tune_allocator()  # before the server's threads allocate (memory.py)
+        if fast_png.available():
+            # their interpreters start now, not on first use; each request's
+            # pixel copy counts against the work budget
+            png_workers.start(hold=work_budget().hold)
         super().__init__(value, format=format, **kwargs)
         # Inside an event listener Gradio runs only the outermost __init__ (the object
         # is an update, or Chatbot content it builds again from its constructor
@@ -152,6 +158,7 @@ class Gallery(STOCK):
             )
         items = list(value)
         store = self._lossless_store()
+        parallel = len(items) > 1  # encode on every core (fast_png.py)
 
         def save_item(index: int) -> GalleryImage | GalleryVideo:
             item, caption = items[index], None
@@ -172,9 +179,13 @@ class Gallery(STOCK):
                 ):
                     return self._stock_item(item, caption)
             try:
-                path = save_returned(
-                    item, store, format=self.format, keep_dtype=self.lossless_keep_dtype
-                )
+                with fast_png.in_workers() if parallel else nullcontext():
+                    path = save_returned(
+                        item,
+                        store,
+                        format=self.format,
+                        keep_dtype=self.lossless_keep_dtype,
+                    )
                 _display.after_save(store, path, self.lossless_display)
             except LosslessError as exc:
                 raise gr.Error(
