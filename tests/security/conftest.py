@@ -341,3 +341,52 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     report = os.environ.get("SECURITY_REPORT")
     if report:
         Path(report).write_text(json.dumps([asdict(f) for f in FIGURES], indent=2))
+
+
+# --- the new components' payloads ----------------------------------------------------
+
+
+def editor(
+    background: Any = None, layers: list[Any] | None = None, composite: Any = None
+) -> dict[str, Any]:
+    """An ImageEditor payload (EditorData) of the given FileData dicts."""
+    return {
+        "background": background,
+        "layers": layers or [],
+        "composite": composite,
+        "id": None,
+    }
+
+
+def input_of(server: ServerProcess, api_name: str) -> int:
+    """The component id of the first input of the endpoint ``api_name``."""
+    config = httpx.get(f"{server.url}config", timeout=30).json()
+    for dep in config["dependencies"]:
+        if dep.get("api_name") == api_name:
+            return int(dep["inputs"][0])
+    raise AssertionError(f"no endpoint {api_name}")
+
+
+def post_blob(
+    server: ServerProcess,
+    api_name: str,
+    blob_id: str,
+    kind: str,
+    index: str,
+    data: bytes,
+) -> httpx.Response:
+    """What the editor's canvas does: send one image to the component's
+    accept_blobs server function (background, a layer by index, composite)."""
+    return httpx.post(
+        f"{server.url}gradio_api/component_server",
+        data={
+            "session_hash": "attacker",
+            "component_id": str(input_of(server, api_name)),
+            "fn_name": "accept_blobs",
+            "type": kind,
+            "index": index,
+            "id": blob_id,
+        },
+        files={"file": ("blob", data)},
+        timeout=120,
+    )
