@@ -11,15 +11,24 @@ import gradio as gr
 import numpy as np
 import PIL.Image
 from gradio import image_utils
-from gradio.components.image_editor import EditorData, EditorValue
+from gradio.components.base import server
+from gradio.components.image_editor import (
+    AcceptBlobs,
+    EditorData,
+    EditorDataBlobs,
+    EditorValue,
+)
 from gradio.data_classes import FileData, ImageData
 
+from gradio_lossless.codecs import reader
 from gradio_lossless.components import _display, _signature
 from gradio_lossless.components._deliver import deliver
 from gradio_lossless.components._load import load
 from gradio_lossless.components._one_image import postprocess_one
 from gradio_lossless.components._paths import readable
 from gradio_lossless.components._stock import KEEP_DTYPE_DOC
+from gradio_lossless.core import limits
+from gradio_lossless.core.conversions import pil_pixel_bytes
 from gradio_lossless.core.errors import LosslessError
 from gradio_lossless.store.memory import tune_allocator
 from gradio_lossless.store.store import Store, get_store
@@ -33,6 +42,11 @@ FORMAT_DOC = (
     'lossy format such as "webp" serves smaller files for display while the exact '
     "values are kept beside them. The canvas sends PNGs back (8-bit RGBA)."
 )
+
+# Layers one value may hold: a canvas has a handful; each costs a decode, and a
+# blob's layer index sizes a list (stock: one request of index 10**9 takes 8 GB).
+MAX_LAYERS = 1000
+_BLOB_TYPES = ("background", "layer", "composite")
 
 # captured at import: under patch() the name gr.ImageEditor means our class
 STOCK = gr.ImageEditor
@@ -71,7 +85,7 @@ class ImageEditor(STOCK):
     def _lossless_store(self) -> Store:
         return get_store(self.GRADIO_CACHE)
 
-    def _exact_file(self, file: FileData) -> FileData:
+    def _exact_file(self, file: FileData, what: str = "image") -> FileData:
         """The exact PNG a file we served stands for (an upload: itself)."""
         name = file.orig_name or Path(file.path).name
         try:
@@ -90,7 +104,7 @@ class ImageEditor(STOCK):
             )
         except LosslessError as exc:
             raise gr.Error(
-                html.escape(f"ImageEditor {name!r}: {exc}", quote=False)
+                html.escape(f"ImageEditor {what} {name!r}: {exc}", quote=False)
             ) from exc
         assert isinstance(path, str)  # noqa: S101
         return FileData(path=path, orig_name=Path(path).name)
@@ -102,6 +116,83 @@ class ImageEditor(STOCK):
             file = self._exact_file(file)
         result: Any = super().convert_and_format_image(file, flatten_on_white)
         return result  # type: ignore[no-any-return]
+
+    def _convert(self, file: FileData | bytes | None, what: str, flatten: bool) -> Any:
+        """One item, read as stock reads it; a canvas blob (bytes) checked first as
+        an upload is (metadata and decoded-size caps), every failure naming it."""
+        stock = STOCK.convert_and_format_image
+        if isinstance(file, FileData) and file.path:
+            return stock(self, self._exact_file(file, what), flatten)
+        if not isinstance(file, (bytes, bytearray, memoryview)):
+            return stock(self, file, flatten)
+        try:
+            inspected = reader.inspect(bytes(file), self._lossless_store().keys)
+            if inspected.plain is not None:
+                inspected.plain.close()
+            return stock(self, file, flatten)
+        except LosslessError as exc:
+            raise gr.Error(
+                html.escape(f"ImageEditor {what}: {exc}", quote=False)
+            ) from exc
+        except (OSError, ValueError, SyntaxError) as exc:  # Pillow decoding it
+            raise gr.Error(
+                f"ImageEditor {what}: truncated or corrupt image ({type(exc).__name__})"
+            ) from exc
+
+    def preprocess(self, payload: EditorData | None) -> EditorValue | None:
+        """
+        Parameters:
+            payload: An instance of `EditorData` consisting of the background image, layers, and composite image.
+        Returns:
+            Passes the images as stock gr.ImageEditor does (a `dict` with keys 'background', 'layers' and 'composite'), each exact: files we served stand for the exact values.
+        """
+        if payload is None:
+            return None
+        items: EditorData | EditorDataBlobs | None = payload
+        if payload.id is not None:  # the canvas sent its images to accept_blobs
+            items = self.blob_storage.pop(payload.id, None)
+        if items is None:
+            return {"background": None, "layers": [], "composite": None}
+        if len(items.layers) > MAX_LAYERS:
+            raise gr.Error(
+                f"ImageEditor: {len(items.layers)} layers sent; at most {MAX_LAYERS}"
+            )
+        total = 0
+
+        def one(file: FileData | bytes | None, what: str, flatten: bool) -> Any:
+            nonlocal total
+            value = self._convert(file, what, flatten)
+            total += _held_bytes(value)
+            try:
+                limits.check_decoded(f"ImageEditor value up to its {what}", total)
+            except LosslessError as exc:
+                raise gr.Error(html.escape(str(exc), quote=False)) from None
+            return value
+
+        background = one(items.background, "background", True)
+        layers = [one(f, f"layer {i}", False) for i, f in enumerate(items.layers)]
+        return {
+            "background": background,
+            "layers": [layer for layer in layers if layer is not None],
+            "composite": one(items.composite, "composite", True),
+        }
+
+    @server  # type: ignore[untyped-decorator]
+    def accept_blobs(self, data: AcceptBlobs) -> None:
+        """Stock's, with the blob's type and layer index checked first."""
+        kind, index = data.data.get("type"), str(data.data.get("index"))
+        if kind not in _BLOB_TYPES:
+            raise gr.Error(
+                "ImageEditor blob: its type is not background, layer or composite"
+            )
+        digits = index.isascii() and index.isdigit() and len(index) <= 6
+        fine = digits and int(index) < MAX_LAYERS
+        if kind == "layer" and index not in ("None", "null") and not fine:
+            raise gr.Error(
+                f"ImageEditor blob: its layer index is not a number in "
+                f"0..{MAX_LAYERS - 1}"
+            )
+        super().accept_blobs(data)
 
     def postprocess(self, value: EditorValue | Any | None) -> EditorData | None:
         """
@@ -143,6 +234,15 @@ class ImageEditor(STOCK):
             layers=[layer for layer in layers if layer is not None],
             composite=save(value["composite"], "composite"),
         )
+
+
+def _held_bytes(value: Any) -> int:
+    """Memory a delivered image holds (a file path: none)."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, PIL.Image.Image):
+        return pil_pixel_bytes(value.mode, value.width, value.height)
+    return 0
 
 
 _signature.adopt(
