@@ -390,3 +390,30 @@ def post_blob(
         files={"file": ("blob", data)},
         timeout=120,
     )
+
+
+# where a file goes in each new component's payload, and the name its errors give
+SLOTS = {
+    "slider image 2": ("digest_slider", "ImageSlider image 2"),
+    "editor background": ("digest_editor", "ImageEditor background"),
+    "editor layer 0": ("digest_editor", "ImageEditor layer 0"),
+    "annotated base": ("digest_annotated", "AnnotatedImage base image"),
+}
+
+
+def send_in_slot(
+    server: ServerProcess, slot: str, file: dict[str, Any], good: dict[str, Any]
+) -> tuple[str, Any]:
+    """Call the slot's digest endpoint with ``file`` in that slot (``good``, an
+    ordinary upload, wherever the payload needs another image)."""
+    api, _ = SLOTS[slot]
+    payload: Any
+    if slot == "slider image 2":
+        payload = [good, file]
+    elif slot == "editor background":
+        payload = editor(file, [], None)
+    elif slot == "editor layer 0":
+        payload = editor(None, [file], None)
+    else:
+        payload = {"image": file, "annotations": []}
+    return call_raw(server, api, [payload])

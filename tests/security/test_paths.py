@@ -208,7 +208,8 @@ def test_editor_and_annotated_paths_are_refused_before_the_component(
     ok: dict[str, set[str]] = {}
     with watch(main, f"paths/editor+annotated, meta={meta}") as w:
         for api, slot, build in cases:
-            what = "AnnotatedImage" if api == "annotated" else f"ImageEditor {slot}"
+            what = "AnnotatedImage base image" if api == "annotated" else ""
+            what = what or f"ImageEditor {slot}"
             if slot == "layer":
                 what = "ImageEditor layer 1"
             ours_ok = {"error: None", f"error: {what} '{NAME}': {REFUSED}"}
