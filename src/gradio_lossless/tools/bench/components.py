@@ -20,6 +20,7 @@ decoded by plain Pillow, holds exactly those pixels.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import statistics
@@ -125,6 +126,7 @@ class _Case:
         self.post_ns: list[int] = []
         self.exact = True
         self.worst: int | None = 0
+        self.seen: list[warnings.WarningMessage] = []
 
     def _payload(self) -> Any:
         from gradio.data_classes import FileData, ImageData
@@ -164,7 +166,8 @@ class _Case:
 
     def step(self, *, timed: bool) -> None:
         payload = self._payload()
-        with no_gc_pause():
+        with warnings.catch_warnings(record=True) as seen, no_gc_pause():
+            warnings.simplefilter("always")
             t0 = time.perf_counter_ns()
             self.received = self.component.preprocess(payload)
             t1 = time.perf_counter_ns()
@@ -174,6 +177,7 @@ class _Case:
             t2 = time.perf_counter_ns()
             self.data = self.component.postprocess(out)
             t3 = time.perf_counter_ns()
+        self.seen.extend(seen)
         if timed:
             self.pre_ns.append(t1 - t0)
             self.post_ns.append(t3 - t2)
@@ -231,6 +235,72 @@ def _label(name: str, contender: Contender) -> str:
     return f"gr.{name}(format={contender.format!r})"
 
 
+def _start(
+    name: str,
+    contender: Contender,
+    folder: Path,
+    stack: contextlib.ExitStack,
+    size: Size,
+    content: ContentKind,
+) -> _Case:
+    stack.enter_context(cache_dir(folder))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        case = _Case(name, _builder(name, contender)(folder), size, content)
+    case.seen.extend(seen)
+    return case
+
+
+def _measure_one(
+    name: str,
+    size: Size,
+    content: ContentKind,
+    repeats: int,
+    workdir: Path,
+    strict: bool,
+) -> list[ComponentResult]:
+    where = format_size(size)
+    rows: dict[str, ComponentResult] = {}
+    cases: dict[str, _Case] = {}
+
+    def fail(key: str, exc: Exception) -> None:
+        error = (
+            f"{rows[key].label} failed on a {content} {where} hop: "
+            f"{exc.__class__.__name__}: {exc}"
+        )
+        if strict:
+            raise RuntimeError(error) from exc
+        rows[key] = replace(rows[key], error=error)
+        cases.pop(key, None)
+
+    with contextlib.ExitStack() as stack:
+        for contender in CONTENDERS:
+            key = contender.key
+            label = _label(name, contender)
+            rows[key] = ComponentResult(content, where, name, key, label, False)
+            folder = workdir / f"{name}-{key}-{content}-{where}"
+            try:
+                cases[key] = _start(name, contender, folder, stack, size, content)
+            except Exception as exc:
+                fail(key, exc)
+        for r in range(repeats + 1):  # round 0 is the warm-up
+            keys = list(cases)
+            first = r % len(keys) if keys else 0
+            for key in keys[first:] + keys[:first]:
+                try:
+                    cases[key].step(timed=r > 0)
+                except Exception as exc:
+                    fail(key, exc)
+        for key, case in cases.items():
+            rows[key] = replace(
+                rows[key],
+                available=True,
+                warnings=warning_texts(case.seen),
+                **case.fields(),
+            )
+    return with_ratios(list(rows.values()))
+
+
 def measure_components(
     size: Size,
     *,
@@ -241,45 +311,15 @@ def measure_components(
     progress: Callable[[str], None] = lambda _: None,
     components: Sequence[str] = COMPONENTS,
 ) -> list[ComponentResult]:
-    """Time pass-through hops of each component for every contender (one chain
-    after the other: a warm-up hop, then ``repeats`` timed hops).
+    """Time pass-through hops of each component for every contender: the
+    contenders' chains of one component interleaved hop by hop, a warm-up hop
+    then ``repeats`` timed ones, as ``hops.measure_hops`` runs them.
 
     Raises:
         RuntimeError: with ``strict``, a component raised.
     """
     results: list[ComponentResult] = []
-    where = format_size(size)
     for name in components:
-        progress(f"{content} {where} {name} hops")
-        rows: dict[str, ComponentResult] = {}
-        for contender in CONTENDERS:
-            label = _label(name, contender)
-            rows[contender.key] = ComponentResult(
-                content, where, name, contender.key, label, available=False
-            )
-            folder = workdir / f"{name}-{contender.key}-{content}-{where}"
-            try:
-                with (
-                    cache_dir(folder),
-                    warnings.catch_warnings(record=True) as seen,
-                ):
-                    warnings.simplefilter("always")
-                    case = _Case(name, _builder(name, contender)(folder), size, content)
-                    for r in range(repeats + 1):
-                        case.step(timed=r > 0)
-                    rows[contender.key] = replace(
-                        rows[contender.key],
-                        available=True,
-                        warnings=warning_texts(seen),
-                        **case.fields(),
-                    )
-            except Exception as exc:
-                error = (
-                    f"{label} failed on a {content} {where} hop: "
-                    f"{exc.__class__.__name__}: {exc}"
-                )
-                if strict:
-                    raise RuntimeError(error) from exc
-                rows[contender.key] = replace(rows[contender.key], error=error)
-        results.extend(with_ratios(list(rows.values())))
+        progress(f"{content} {format_size(size)} {name} hops")
+        results += _measure_one(name, size, content, repeats, workdir, strict)
     return results
