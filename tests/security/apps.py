@@ -115,6 +115,8 @@ def security_app() -> gr.Blocks:
       /stock_digest_editor: the same with stock gr.ImageEditor
     - /slider, /digest_slider: gl.ImageSlider(type="numpy", image_mode=None);
       /stock_digest_slider: stock gr.ImageSlider
+    - /slider_webp, /digest_slider_webp, /editor_webp, /digest_editor_webp: the
+      same with format="webp"
     - /annotated (the base back with one box), /digest_annotated:
       gl.AnnotatedImage; /stock_digest_annotated: stock gr.AnnotatedImage
     """
@@ -171,6 +173,30 @@ def security_app() -> gr.Blocks:
         slider_out = gl.ImageSlider(type="numpy", image_mode=None, keep_dtype=True)
         gr.Button().click(lambda v: v, slider_in, slider_out, api_name="slider")
         gr.Button().click(digest_slider, slider_in, text, api_name="digest_slider")
+        webp_slider_in = gl.ImageSlider(
+            format="webp", type="numpy", image_mode=None, keep_dtype=True
+        )
+        webp_slider_out = gl.ImageSlider(
+            format="webp", type="numpy", image_mode=None, keep_dtype=True
+        )
+        gr.Button().click(
+            lambda v: v, webp_slider_in, webp_slider_out, api_name="slider_webp"
+        )
+        gr.Button().click(
+            digest_slider, webp_slider_in, text, api_name="digest_slider_webp"
+        )
+        webp_editor_in = gl.ImageEditor(
+            format="webp", type="numpy", image_mode=None, keep_dtype=True
+        )
+        webp_editor_out = gl.ImageEditor(
+            format="webp", type="numpy", image_mode=None, keep_dtype=True
+        )
+        gr.Button().click(
+            lambda v: v, webp_editor_in, webp_editor_out, api_name="editor_webp"
+        )
+        gr.Button().click(
+            digest_editor, webp_editor_in, text, api_name="digest_editor_webp"
+        )
         stock_slider = gr.ImageSlider(type="numpy", image_mode=None)
         gr.Button().click(
             digest_slider, stock_slider, text, api_name="stock_digest_slider"

@@ -81,3 +81,45 @@ def test_webp_bytes_without_a_token_are_a_plain_upload(
 def _png(path: Path, value: np.ndarray) -> Path:
     PIL.Image.fromarray(value).save(path)
     return path
+
+
+@pytest.mark.parametrize("component", ["slider", "editor"])
+def test_identical_webp_bytes_in_a_new_component_resolve_to_each_users_own(
+    main, watch, tmp_path: Path, component: str
+) -> None:
+    """Issue 15: the same two users, through a WebP-served ImageSlider (second
+    image) and ImageEditor (layer 0)."""
+    one = photo(128, 128)
+    two = craft.webp_twin(one)
+    assert craft.stock_webp(one) == craft.stock_webp(two)
+    users = [main.client(), main.client()]
+    other = _png(tmp_path / "other.png", photo(32, 32))
+    got, served = [], []
+    with watch(main, f"lossy/identical WebP bytes, two users, {component}") as w:
+        for i, value in enumerate((one, two)):
+            file = handle_file(_png(tmp_path / f"user{i + 1}.png", value))
+            if component == "slider":
+                out = users[i].predict(
+                    [handle_file(other), file], api_name="/slider_webp"
+                )
+                served.append(out[1])
+                payload: object = [handle_file(other), handle_file(out[1])]
+            else:
+                out = users[i].predict(
+                    {"background": None, "layers": [file], "composite": None},
+                    api_name="/editor_webp",
+                )
+                served.append(out["layers"][0])
+                payload = {
+                    "background": None,
+                    "layers": [handle_file(out["layers"][0])],
+                    "composite": None,
+                }
+            got.append(users[i].predict(payload, api_name=f"/digest_{component}_webp"))
+    same = Path(served[0]).read_bytes() == Path(served[1]).read_bytes()
+    w.note(f"served files identical: {same}; got {got}")
+    for data in (Path(f).read_bytes() for f in served):
+        assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    for value, text in zip((one, two), got, strict=True):
+        assert digest(value) in text, (digest(value), text)
+        assert digest(two if value is one else one) not in text
