@@ -193,6 +193,22 @@ class ImageEditor(STOCK):
                 f"0..{MAX_LAYERS - 1}"
             )
         super().accept_blobs(data)
+        self._forget_old_blobs(str(data.data.get("id")))
+
+    def _forget_old_blobs(self, keep: str) -> None:
+        """Stock keeps every blob until its id is submitted, for ever when it never
+        is: past GRADIO_LOSSLESS_MAX_DECODED_BYTES of pending blobs, the oldest
+        ids go (a submit of one of them then gets an empty value, as stock gives
+        for an id it does not know)."""
+        pending = list(self.blob_storage.items())  # oldest first
+        total = sum(_blob_bytes(blobs) for _, blobs in pending)
+        cap = limits.limits().decoded
+        for blob_id, blobs in pending:
+            if total <= cap:
+                break
+            if blob_id != keep:
+                self.blob_storage.pop(blob_id, None)
+                total -= _blob_bytes(blobs)
 
     def postprocess(self, value: EditorValue | Any | None) -> EditorData | None:
         """
@@ -234,6 +250,11 @@ class ImageEditor(STOCK):
             layers=[layer for layer in layers if layer is not None],
             composite=save(value["composite"], "composite"),
         )
+
+
+def _blob_bytes(blobs: EditorDataBlobs) -> int:
+    files = [blobs.background, blobs.composite, *blobs.layers]
+    return sum(len(f) for f in files if f is not None)
 
 
 def _held_bytes(value: Any) -> int:
