@@ -109,6 +109,38 @@ class ImageEditor(STOCK):
         assert isinstance(path, str)  # noqa: S101
         return FileData(path=path, orig_name=Path(path).name)
 
+    def _read_file(self, file: FileData, what: str, flatten: bool) -> Any:
+        """An exact value we served, delivered as gradio_lossless.Image delivers
+        one (what stock reads from its PNG, without decoding it), unless stock
+        would flatten it on white; else (an upload, or to flatten) as stock reads
+        the file (ours: the exact PNG)."""
+        name = file.orig_name or Path(file.path).name
+        try:
+            source = readable(file.path, self.GRADIO_CACHE)
+            store = self._lossless_store()
+            loaded = load(file.path, store, source=source, deep=False)
+            if not loaded.exact:
+                return STOCK.convert_and_format_image(self, file, flatten)
+            flattened = flatten and self.image_mode not in ("RGBA", "LA", "PA")
+            as_stock = flattened and _has_alpha(loaded.value)
+            value = deliver(
+                loaded,
+                type="filepath" if as_stock else self.type,
+                image_mode=None if as_stock else self.image_mode,
+                store=store,
+                format="png" if as_stock else self.format,
+                orig_name=None,
+            )
+        except LosslessError as exc:
+            raise gr.Error(
+                html.escape(f"ImageEditor {what} {name!r}: {exc}", quote=False)
+            ) from exc
+        if not as_stock:
+            return value
+        assert isinstance(value, str)  # noqa: S101
+        exact = FileData(path=value, orig_name=Path(value).name)
+        return STOCK.convert_and_format_image(self, exact, flatten)
+
     def convert_and_format_image(
         self, file: FileData | bytes | None, flatten_on_white: bool = False
     ) -> np.ndarray[Any, Any] | PIL.Image.Image | str | None:
@@ -122,7 +154,7 @@ class ImageEditor(STOCK):
         an upload is (metadata and decoded-size caps), every failure naming it."""
         stock = STOCK.convert_and_format_image
         if isinstance(file, FileData) and file.path:
-            return stock(self, self._exact_file(file, what), flatten)
+            return self._read_file(file, what, flatten)
         if not isinstance(file, (bytes, bytearray, memoryview)):
             return stock(self, file, flatten)
         try:
@@ -250,6 +282,13 @@ class ImageEditor(STOCK):
             layers=[layer for layer in layers if layer is not None],
             composite=save(value["composite"], "composite"),
         )
+
+
+def _has_alpha(value: Any) -> bool:
+    """Would the PNG of ``value`` open with an alpha band (as stock checks)?"""
+    if isinstance(value, PIL.Image.Image):
+        return "A" in value.getbands() or "transparency" in value.info
+    return bool(np.ndim(value) == 3 and np.shape(value)[2] in (2, 4))
 
 
 def _blob_bytes(blobs: EditorDataBlobs) -> int:
