@@ -18,6 +18,7 @@ import pytest
 from gradio_lossless.cli import main
 from gradio_lossless.tools.bench import images as bench_images
 from gradio_lossless.tools.bench import targets as bench_targets
+from gradio_lossless.tools.bench.components import COMPONENTS, ComponentResult
 from gradio_lossless.tools.bench.contenders import CONTENDERS
 from gradio_lossless.tools.bench.gallery import GalleryResult
 from gradio_lossless.tools.bench.hops import HopResult
@@ -50,6 +51,7 @@ def test_json_structure(quick: dict[str, Any]) -> None:
         "gallery",
         "targets",
         "elapsed_s",
+        "components",
     }
     assert quick["options"]["sizes"] == QUICK_SIZES
     assert quick["options"]["type"] == "numpy"
@@ -86,6 +88,56 @@ def test_json_structure(quick: dict[str, Any]) -> None:
         assert set(target) == _field_names(TargetResult)
         assert target["status"] == "not measured"  # defined on 3840x2160 only
         assert target["description"].endswith(f" ({target['content']})")
+
+
+def test_component_rows(quick: dict[str, Any]) -> None:
+    """ImageEditor, AnnotatedImage and ImageSlider: one row per contender and
+    content kind, at the largest --quick size; stock webp loses pixels, stock png
+    and ours keep them (ours also in the files served)."""
+    assert quick["options"]["component_size"] == "160x90"
+    keys = [c.key for c in CONTENDERS]
+    assert [
+        (r["content"], r["component"], r["contender"]) for r in quick["components"]
+    ] == [(kind, name, key) for kind in KINDS for name in COMPONENTS for key in keys]
+    images = {"ImageEditor": 3, "AnnotatedImage": 1, "ImageSlider": 2}
+    for row in quick["components"]:
+        assert set(row) == _field_names(ComponentResult)
+        assert row["available"] is True and row["error"] is None, row
+        assert row["size"] == "160x90"
+        assert row["images"] == images[row["component"]]
+        assert row["hops"] == 3 and len(row["samples_ms"]) == 2
+        assert row["ms"] > 0 and row["bytes_served"] > 0
+        assert row["vs_stock_webp"] > 0
+        assert row["warnings"] == []
+        lossy = row["contender"] == "stock-webp"
+        assert row["bit_exact"] is not lossy, row
+        assert row["served_files_exact"] is not lossy, row
+        assert (row["max_abs_diff"] > 0) is lossy
+    ours = {
+        (r["content"], r["component"]): r["bytes_served"]
+        for r in quick["components"]
+        if r["contender"] == "lossless"
+    }
+    webp = {
+        (r["content"], r["component"]): r["bytes_served"]
+        for r in quick["components"]
+        if r["contender"] == "stock-webp"
+    }
+    assert all(ours[k] > webp[k] for k in ours)  # exact PNGs against lossy WebP
+
+
+def test_component_size_and_skip_options(tmp_path: Path) -> None:
+    out = tmp_path / "components.json"
+    argv = ["bench", "--content", "tiled", "--sizes", "16x16", "--repeats", "1"]
+    argv += ["--gallery-count", "0", "--component-size", "40x24", "--json", str(out)]
+    assert main(argv) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert {r["size"] for r in data["components"]} == {"40x24"}
+    assert data["options"]["component_size"] == "40x24"
+    assert main([*argv[:-2], "--no-components", "--json", str(out)]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["components"] == []
+    assert data["options"]["component_size"] is None
 
 
 def test_content_kinds_have_different_pixels(quick: dict[str, Any]) -> None:
@@ -167,6 +219,9 @@ def test_table_printed(
     assert "pass-through hop (tiled)" in out
     assert "≥ 40× faster, bit-exact" in out
     assert "Gallery postprocess" not in out  # --gallery-count 0 skips it
+    assert "Other components, resized content, 32x32" in out
+    assert "gradio_lossless.ImageEditor()" in out
+    assert "gr.AnnotatedImage(format='webp')" in out
 
 
 def test_content_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

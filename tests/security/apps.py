@@ -17,7 +17,15 @@ import PIL.Image
 
 import gradio_lossless as gl
 
-__all__ = ["digest", "noise", "sample", "security_app"]
+__all__ = [
+    "digest",
+    "digest_annotated",
+    "digest_editor",
+    "digest_slider",
+    "noise",
+    "sample",
+    "security_app",
+]
 
 
 def digest(value: Any) -> str:
@@ -40,6 +48,36 @@ def digest(value: Any) -> str:
     h = hashlib.sha256(f"{arr.dtype.str}|{arr.shape}|".encode())
     h.update(np.ascontiguousarray(arr).view(np.uint8).reshape(-1).data)
     return f"{kind} {mode} {arr.dtype}{list(arr.shape)} {h.hexdigest()}"
+
+
+def digest_editor(value: Any) -> str:
+    """An ImageEditor value: one line for the background, each layer, composite."""
+    if value is None:
+        return "None"
+    layers = [f"layer {i} {digest(v)}" for i, v in enumerate(value["layers"])]
+    return "\n".join(
+        [
+            f"background {digest(value['background'])}",
+            *layers,
+            f"composite {digest(value['composite'])}",
+        ]
+    )
+
+
+def digest_slider(value: Any) -> str:
+    """An ImageSlider value: one line per image."""
+    if value is None:
+        return "None"
+    return "\n".join(f"image {i} {digest(v)}" for i, v in enumerate(value, 1))
+
+
+def digest_annotated(value: Any) -> str:
+    """An AnnotatedImage value: the base path, then each (mask path, label)."""
+    if value is None:
+        return "None"
+    base, annotations = value
+    masks = [f"mask {label} {digest(path)}" for path, label in annotations]
+    return "\n".join([f"base {digest(base)}", *masks])
 
 
 def sample(name: str) -> np.ndarray:
@@ -73,6 +111,14 @@ def security_app() -> gr.Blocks:
     - /filepath_f: gl.Image(type="filepath", image_mode="F") -> its digest
     - /make, /make_webp: a named sample() value out (named image.png or .webp)
     - /noise: noise(seed) out, named image.webp
+    - /editor, /digest_editor: gl.ImageEditor(type="numpy", image_mode=None);
+      /stock_digest_editor: the same with stock gr.ImageEditor
+    - /slider, /digest_slider: gl.ImageSlider(type="numpy", image_mode=None);
+      /stock_digest_slider: stock gr.ImageSlider
+    - /slider_webp, /digest_slider_webp, /editor_webp, /digest_editor_webp: the
+      same shown as full-size WebPs (display="webp")
+    - /annotated (the base back with one box), /digest_annotated:
+      gl.AnnotatedImage; /stock_digest_annotated: stock gr.AnnotatedImage
     """
     with gr.Blocks() as demo:
         text = gr.Textbox()
@@ -121,5 +167,79 @@ def security_app() -> gr.Blocks:
         gr.Button().click(sample, name, numpy_out, api_name="make")
         gr.Button().click(sample, name, webp_out, api_name="make_webp")
         gr.Button().click(noise, name, webp_out, api_name="noise")
+
+        editor_in = gl.ImageEditor(type="numpy", image_mode=None, keep_dtype=True)
+        editor_out = gl.ImageEditor(type="numpy", image_mode=None, keep_dtype=True)
+        gr.Button().click(lambda v: v, editor_in, editor_out, api_name="editor")
+        gr.Button().click(digest_editor, editor_in, text, api_name="digest_editor")
+        stock_editor = gr.ImageEditor(type="numpy", image_mode=None)
+        gr.Button().click(
+            digest_editor, stock_editor, text, api_name="stock_digest_editor"
+        )
+
+        slider_in = gl.ImageSlider(type="numpy", image_mode=None, keep_dtype=True)
+        slider_out = gl.ImageSlider(type="numpy", image_mode=None, keep_dtype=True)
+        gr.Button().click(lambda v: v, slider_in, slider_out, api_name="slider")
+        gr.Button().click(digest_slider, slider_in, text, api_name="digest_slider")
+        webp_slider_in = gl.ImageSlider(
+            format="webp",
+            type="numpy",
+            image_mode=None,
+            keep_dtype=True,
+            display="webp",
+        )
+        webp_slider_out = gl.ImageSlider(
+            format="webp",
+            type="numpy",
+            image_mode=None,
+            keep_dtype=True,
+            display="webp",
+        )
+        gr.Button().click(
+            lambda v: v, webp_slider_in, webp_slider_out, api_name="slider_webp"
+        )
+        gr.Button().click(
+            digest_slider, webp_slider_in, text, api_name="digest_slider_webp"
+        )
+        webp_editor_in = gl.ImageEditor(
+            format="webp",
+            type="numpy",
+            image_mode=None,
+            keep_dtype=True,
+            display="webp",
+        )
+        webp_editor_out = gl.ImageEditor(
+            format="webp",
+            type="numpy",
+            image_mode=None,
+            keep_dtype=True,
+            display="webp",
+        )
+        gr.Button().click(
+            lambda v: v, webp_editor_in, webp_editor_out, api_name="editor_webp"
+        )
+        gr.Button().click(
+            digest_editor, webp_editor_in, text, api_name="digest_editor_webp"
+        )
+        stock_slider = gr.ImageSlider(type="numpy", image_mode=None)
+        gr.Button().click(
+            digest_slider, stock_slider, text, api_name="stock_digest_slider"
+        )
+
+        annotated_in = gl.AnnotatedImage(keep_dtype=True)
+        annotated_out = gl.AnnotatedImage(keep_dtype=True)
+        gr.Button().click(
+            lambda v: (v[0], [((0, 0, 4, 4), "box")]),
+            annotated_in,
+            annotated_out,
+            api_name="annotated",
+        )
+        gr.Button().click(
+            digest_annotated, annotated_in, text, api_name="digest_annotated"
+        )
+        stock_annotated = gr.AnnotatedImage()
+        gr.Button().click(
+            digest_annotated, stock_annotated, text, api_name="stock_digest_annotated"
+        )
     demo.queue(default_concurrency_limit=None)
     return demo

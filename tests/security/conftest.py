@@ -341,3 +341,79 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     report = os.environ.get("SECURITY_REPORT")
     if report:
         Path(report).write_text(json.dumps([asdict(f) for f in FIGURES], indent=2))
+
+
+# --- the new components' payloads ----------------------------------------------------
+
+
+def editor(
+    background: Any = None, layers: list[Any] | None = None, composite: Any = None
+) -> dict[str, Any]:
+    """An ImageEditor payload (EditorData) of the given FileData dicts."""
+    return {
+        "background": background,
+        "layers": layers or [],
+        "composite": composite,
+        "id": None,
+    }
+
+
+def input_of(server: ServerProcess, api_name: str) -> int:
+    """The component id of the first input of the endpoint ``api_name``."""
+    config = httpx.get(f"{server.url}config", timeout=30).json()
+    for dep in config["dependencies"]:
+        if dep.get("api_name") == api_name:
+            return int(dep["inputs"][0])
+    raise AssertionError(f"no endpoint {api_name}")
+
+
+def post_blob(
+    server: ServerProcess,
+    api_name: str,
+    blob_id: str,
+    kind: str,
+    index: str,
+    data: bytes,
+) -> httpx.Response:
+    """What the editor's canvas does: send one image to the component's
+    accept_blobs server function (background, a layer by index, composite)."""
+    return httpx.post(
+        f"{server.url}gradio_api/component_server",
+        data={
+            "session_hash": "attacker",
+            "component_id": str(input_of(server, api_name)),
+            "fn_name": "accept_blobs",
+            "type": kind,
+            "index": index,
+            "id": blob_id,
+        },
+        files={"file": ("blob", data)},
+        timeout=120,
+    )
+
+
+# where a file goes in each new component's payload, and the name its errors give
+SLOTS = {
+    "slider image 2": ("digest_slider", "ImageSlider image 2"),
+    "editor background": ("digest_editor", "ImageEditor background"),
+    "editor layer 0": ("digest_editor", "ImageEditor layer 0"),
+    "annotated base": ("digest_annotated", "AnnotatedImage base image"),
+}
+
+
+def send_in_slot(
+    server: ServerProcess, slot: str, file: dict[str, Any], good: dict[str, Any]
+) -> tuple[str, Any]:
+    """Call the slot's digest endpoint with ``file`` in that slot (``good``, an
+    ordinary upload, wherever the payload needs another image)."""
+    api, _ = SLOTS[slot]
+    payload: Any
+    if slot == "slider image 2":
+        payload = [good, file]
+    elif slot == "editor background":
+        payload = editor(file, [], None)
+    elif slot == "editor layer 0":
+        payload = editor(None, [file], None)
+    else:
+        payload = {"image": file, "annotations": []}
+    return call_raw(server, api, [payload])

@@ -18,7 +18,7 @@ from gradio_client import handle_file
 
 from tests.security import craft
 from tests.security.apps import digest, sample
-from tests.security.conftest import call_raw
+from tests.security.conftest import SLOTS, call_raw, send_in_slot, upload
 
 pytestmark = pytest.mark.e2e
 
@@ -126,3 +126,53 @@ def test_tampered_pixels_are_a_plain_upload_and_change_nothing(
     assert user1.predict(handle_file(mine), api_name="/digest_numpy") == digest(want)
     again = user1.predict(handle_file(mine), api_name="/numpy")
     assert user1.predict(handle_file(again), api_name="/digest_numpy") == digest(want)
+
+
+@pytest.mark.parametrize("slot", list(SLOTS))
+def test_forged_and_tampered_files_in_a_new_component(
+    main, watch, tmp_path: Path, slot: str
+) -> None:
+    """Issue 15, as a slider image, an editor background or layer, an annotated
+    base: a store address nobody was served (a made-up folder, or a served file's
+    name in it) and a served exact PNG with its pixels edited. The made-up
+    address reads nothing; the edited file is a plain upload of its pixels; the
+    owner's value is untouched."""
+    good_file = tmp_path / "good.png"
+    PIL.Image.fromarray(np.full((8, 8, 3), 40, np.uint8)).save(good_file)
+    good = upload(main, good_file)
+    mine = main.client().predict("uint8_rgb", api_name="/make")  # user 1's value
+    served_name = Path(mine).name
+    forged = main.cache_dir / "lossless" / ("ab" * 32) / served_name
+    original = Path(mine).read_bytes()
+    shown = np.asarray(PIL.Image.open(io.BytesIO(original)))
+    tampered = tmp_path / "tampered.png"
+    tampered.write_bytes(
+        craft.replace_pixels(original, PIL.Image.fromarray(255 - shown))
+    )
+    what = SLOTS[slot][1]
+    meta = good["meta"]
+    with watch(main, f"addresses/forged address, tampered PNG as {slot}") as w:
+        made_up = send_in_slot(main, slot, {"path": str(forged), "meta": meta}, good)
+        edited = send_in_slot(main, slot, upload(main, tampered), good)
+    w.note(f"{made_up} / {edited}")
+    assert made_up[0] == "error", made_up
+    # a path inside the cache folder passes Gradio's check; ours answers as for
+    # an evicted value: nothing tells a made-up address from a real one
+    assert made_up[1] == (
+        f"{what} {served_name!r}: the exact value behind {served_name!r} is no "
+        "longer stored (it was evicted or deleted); upload the original image again"
+    )
+    visible = 255 - shown
+    assert edited[0] == "complete", edited
+    if slot == "annotated base":  # a file path: fetch what /annotated serves of it
+        payload = {"image": upload(main, tampered), "annotations": []}
+        event, result = call_raw(main, "annotated", [payload])
+        assert event == "complete", result
+        data = httpx.get(result[0]["image"]["url"], timeout=30).content
+        assert np.array_equal(np.asarray(PIL.Image.open(io.BytesIO(data))), visible)
+    else:
+        assert digest(visible) in edited[1][0], (digest(visible), edited)
+    # user 1's own file still reads exactly
+    assert main.client().predict(handle_file(mine), api_name="/digest_numpy") == (
+        digest(sample("uint8_rgb"))
+    )

@@ -17,7 +17,13 @@ from gradio_client import handle_file
 
 from tests.security import craft
 from tests.security.apps import digest
-from tests.security.conftest import RSS_BOUND_MB, error_text
+from tests.security.conftest import (
+    RSS_BOUND_MB,
+    SLOTS,
+    error_text,
+    send_in_slot,
+    upload,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -90,3 +96,23 @@ def test_an_oversized_profile_is_refused_naming_it(
     w.note(repr(text))
     assert text is not None and kind in text and setting in text, text
     assert "x.png" in text
+
+
+@pytest.mark.parametrize("slot", list(SLOTS))
+def test_a_text_bomb_in_a_new_component_is_refused_naming_it(
+    main, watch, tmp_path: Path, slot: str
+) -> None:
+    """Issue 15: the same bomb as a slider image, an editor background or layer,
+    an annotated base image: refused naming the item and the file."""
+    normal, _ = _normal(tmp_path, 3)
+    good = upload(main, normal)
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(craft.text_bomb(20 + list(SLOTS).index(slot)))
+    sent = upload(main, bomb)
+    with watch(main, f"bombs/zTXt bomb as {slot}") as w:
+        event, text = send_in_slot(main, slot, sent, good)
+    w.note(f"{event}: {text}")
+    assert event == "error", text
+    assert text.startswith(f"{SLOTS[slot][1]} 'bomb.png': text metadata"), text
+    assert "GRADIO_LOSSLESS_MAX_TEXT_BYTES" in text
+    assert w.peak_growth < RSS_BOUND_MB, w.summary()

@@ -21,7 +21,14 @@ from gradio_client import handle_file
 from tests.samples import photo
 from tests.security import craft
 from tests.security.apps import digest
-from tests.security.conftest import DECODED_CAP, RSS_BOUND_MB, error_text
+from tests.security.conftest import (
+    DECODED_CAP,
+    RSS_BOUND_MB,
+    SLOTS,
+    error_text,
+    send_in_slot,
+    upload,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -103,4 +110,30 @@ def test_an_upload_over_the_decoded_size_cap_is_refused(
     w.note(repr(text))
     assert text is not None and "GRADIO_LOSSLESS_MAX_DECODED_BYTES" in text, text
     assert "big.png" in text
+    assert w.peak_growth < RSS_BOUND_MB, w.summary()
+
+
+@pytest.mark.parametrize("slot", list(SLOTS))
+def test_an_oversize_or_truncated_file_in_a_new_component_is_refused(
+    other, watch, tmp_path: Path, slot: str
+) -> None:
+    """Issue 15: an image over the decoded-size cap, and a truncated PNG, as a
+    slider image, an editor background or layer, an annotated base image."""
+    good_file = tmp_path / "good.png"
+    PIL.Image.fromarray(photo(8, 8)).save(good_file)
+    good = upload(other, good_file)
+    big = tmp_path / "big.png"
+    big.write_bytes(craft.zero_png(5000, 4000, "RGBA"))  # 80 MB decoded
+    whole = craft.png_bytes(PIL.Image.fromarray(photo(48, 64)))
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with watch(other, f"crafted/5000x4000 RGBA and a truncated PNG as {slot}") as w:
+        over = send_in_slot(other, slot, upload(other, big), good)
+        truncated = send_in_slot(other, slot, upload(other, cut), good)
+    w.note(f"{over[1]} / {truncated[1]}")
+    what = SLOTS[slot][1]
+    assert over[0] == "error" and over[1].startswith(f"{what} 'big.png': "), over
+    assert "GRADIO_LOSSLESS_MAX_DECODED_BYTES" in over[1]
+    assert truncated[0] == "error", truncated
+    assert truncated[1].startswith(f"{what} 'cut.png': truncated or corrupt image")
     assert w.peak_growth < RSS_BOUND_MB, w.summary()

@@ -100,3 +100,54 @@ def test_webp_bytes_without_a_token_are_a_plain_upload(
 def _png(path: Path, value: np.ndarray) -> Path:
     PIL.Image.fromarray(value).save(path)
     return path
+
+
+@pytest.mark.parametrize("component", ["slider", "editor"])
+def test_identical_webp_bytes_in_a_new_component_resolve_to_each_users_own(
+    main, watch, tmp_path: Path, component: str
+) -> None:
+    """Issue 15: the same two users, through an ImageSlider (second image) and an
+    ImageEditor (layer 0) shown as WebP: each uploads what it was shown."""
+    one = photo(128, 128)
+    two = craft.webp_twin(one)
+    assert craft.stock_webp(one) == craft.stock_webp(two)
+    users = [_client(main), _client(main)]
+    other = _png(tmp_path / "other.png", photo(32, 32))
+    got, shown = [], []
+    with watch(main, f"lossy/identical WebP bytes, two users, {component}") as w:
+        for i, value in enumerate((one, two)):
+            file = handle_file(_png(tmp_path / f"user{i + 1}.png", value))
+            if component == "slider":
+                out = users[i].predict(
+                    [handle_file(other), file], api_name="/slider_webp"
+                )
+                served = out[1]
+            else:
+                out = users[i].predict(
+                    {"background": None, "layers": [file], "composite": None},
+                    api_name="/editor_webp",
+                )
+                served = out["layers"][0]
+            answer = httpx.get(served["url"], headers=IMAGE_LOAD)
+            assert answer.status_code == 200, answer.text
+            shown.append(tmp_path / f"shown{i + 1}.webp")
+            shown[-1].write_bytes(answer.content)
+            payload: object = (
+                [handle_file(other), handle_file(shown[-1])]
+                if component == "slider"
+                else {
+                    "background": None,
+                    "layers": [handle_file(shown[-1])],
+                    "composite": None,
+                }
+            )
+            got.append(users[i].predict(payload, api_name=f"/digest_{component}_webp"))
+    pixels = [np.asarray(PIL.Image.open(f)) for f in shown]
+    same = np.array_equal(*pixels)
+    w.note(f"shown pixels identical: {same}; got {got}")
+    for data in (f.read_bytes() for f in shown):
+        assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert same  # the precondition: the two were shown the same image
+    for value, text in zip((one, two), got, strict=True):
+        assert digest(value) in text, (digest(value), text)
+        assert digest(two if value is one else one) not in text

@@ -20,7 +20,7 @@ import pytest
 from gradio_client import handle_file
 
 from tests.security.apps import digest
-from tests.security.conftest import REFUSED, call_raw, upload
+from tests.security.conftest import REFUSED, call_raw, editor, upload
 
 pytestmark = pytest.mark.e2e
 
@@ -134,3 +134,95 @@ def test_after_the_path_attacks_a_normal_upload_is_still_exact(
     assert client.predict(items, api_name="/digest_gallery") == digest(
         PIL.Image.fromarray(value)
     )
+
+
+# --- ImageSlider, ImageEditor, AnnotatedImage (issue 15) -----------------------------
+
+
+@pytest.mark.parametrize("slot", [1, 2])
+def test_a_slider_path_without_meta_gets_one_text_whatever_is_there(
+    main, outside, watch, tmp_path: Path, slot: int
+) -> None:
+    """SliderData takes FileData without "meta": stock gr.ImageSlider reads any
+    server path it is sent (the secret's pixels reach the function); ours refuses
+    every one with the same text."""
+    paths = attack_paths(main.cache_dir, outside)
+    fine = tmp_path / "fine.png"
+    PIL.Image.fromarray(np.full((8, 8, 3), 40, np.uint8)).save(fine)
+    good = upload(main, fine)
+    want = f"ImageSlider image {slot} '{NAME}': {REFUSED}"
+    secret = digest(np.asarray(PIL.Image.open(outside["real"])))
+
+    def pair(path: str) -> list:  # type: ignore[type-arg]
+        items = [good, good]
+        items[slot - 1] = {"path": path}
+        return [items]
+
+    stock = call_raw(main, "stock_digest_slider", pair(str(outside["real"])))
+    answers: dict[str, str] = {}
+    with watch(main, f"paths/slider image {slot} ({len(paths)} payloads)") as w:
+        for case, path in paths.items():
+            event, result = call_raw(main, "digest_slider", pair(path))
+            answers[case] = f"{event}: {result}"
+            assert secret not in str(result)
+    stock_read = stock[0] == "complete" and secret in stock[1][0]
+    w.note(f"ours: all refused; stock read the secret: {stock_read}")
+    report = "\n".join(f"  {case}: {answer}" for case, answer in answers.items())
+    assert all(a == f"error: {want}" for a in answers.values()), (
+        f"every path must get exactly {want!r}; got:\n{report}"
+    )
+
+
+EDITOR_SLOTS = {
+    "background": lambda bad, good: editor(bad, [good], good),
+    "layer": lambda bad, good: editor(good, [good, bad], good),
+    "composite": lambda bad, good: editor(good, [], bad),
+}
+ANNOTATED_SLOTS = {
+    "base": lambda bad, good: {"image": bad, "annotations": []},
+    "mask": lambda bad, good: {
+        "image": good,
+        "annotations": [{"image": bad, "label": "x"}],
+    },
+}
+
+
+@pytest.mark.parametrize("meta", [False, True], ids=["no-meta", "meta"])
+def test_editor_and_annotated_paths_are_refused_before_the_component(
+    main, outside, watch, tmp_path: Path, meta: bool
+) -> None:
+    """EditorData and AnnotatedImageData insist on "meta", and with it Gradio
+    refuses every path it did not upload or serve (stock and ours: the same hidden
+    error). A missing file or a folder inside the cache folder passes Gradio's
+    check: stock fails reading it (hidden), ours refuses it with the one text."""
+    paths = attack_paths(main.cache_dir, outside)
+    fine = tmp_path / "fine.png"
+    PIL.Image.fromarray(np.full((8, 8, 4), 40, np.uint8)).save(fine)
+    good = upload(main, fine)
+    cases = [
+        (api, slot, build)
+        for api, slots in (("editor", EDITOR_SLOTS), ("annotated", ANNOTATED_SLOTS))
+        for slot, build in slots.items()
+    ]
+    answers: dict[str, tuple[str, str]] = {}
+    ok: dict[str, set[str]] = {}
+    with watch(main, f"paths/editor+annotated, meta={meta}") as w:
+        for api, slot, build in cases:
+            what = "AnnotatedImage base image" if api == "annotated" else ""
+            what = what or f"ImageEditor {slot}"
+            if slot == "layer":
+                what = "ImageEditor layer 1"
+            ours_ok = {"error: None", f"error: {what} '{NAME}': {REFUSED}"}
+            for case, path in paths.items():
+                bad = {"path": path, **({"meta": good["meta"]} if meta else {})}
+                ours = call_raw(main, f"digest_{api}", [build(bad, good)])
+                stock = call_raw(main, f"stock_digest_{api}", [build(bad, good)])
+                key = f"{api} {slot} {case}"
+                answers[key] = (f"{ours[0]}: {ours[1]}", f"{stock[0]}: {stock[1]}")
+                ok[key] = ours_ok
+    named = sum(a[0] != "error: None" for a in answers.values())
+    w.note(f"{len(answers)} payloads all refused ({named} by ours, named)")
+    wrong = {
+        k: v for k, v in answers.items() if v[0] not in ok[k] or v[1] != "error: None"
+    }
+    assert not wrong, f"(ours, stock) must both be refusals: {wrong}"

@@ -94,7 +94,7 @@ class AnnotatedImage(STOCK):
             )
         except LosslessError as exc:
             raise gr.Error(
-                html.escape(f"AnnotatedImage {name!r}: {exc}", quote=False)
+                html.escape(f"AnnotatedImage base image {name!r}: {exc}", quote=False)
             ) from exc
         assert isinstance(exact, str)  # noqa: S101
         return exact, annotations

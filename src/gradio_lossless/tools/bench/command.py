@@ -10,6 +10,9 @@ each kind of content asked for with ``--content`` (``resized``: an upscaled phot
   hop (the function returns its input) and a modified hop (new pixels);
 * a gallery: ``postprocess`` of N distinct images and an unchanged re-postprocess
   of the same list, for the matching Gallery components;
+* ImageEditor (background, a layer, composite), AnnotatedImage (a base image and
+  two masks) and ImageSlider (two images): server time per pass-through hop and
+  bytes served, stock vs gradio_lossless (``components``);
 
 then prints the ratios against stock webp next to the issues' targets, each
 target judged on every content kind measured. Exit
@@ -188,6 +191,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_GALLERY_REPEATS})",
     )
     parser.add_argument(
+        "--component-size",
+        type=_size,
+        metavar="WxH",
+        help="image size of the ImageEditor, AnnotatedImage and ImageSlider hops "
+        "(default: the largest of --sizes)",
+    )
+    parser.add_argument(
+        "--no-components",
+        action="store_true",
+        help="skip the ImageEditor, AnnotatedImage and ImageSlider hops",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="tiny images and few repeats (seconds); explicit options still win",
@@ -270,6 +285,10 @@ def _resolve(args: argparse.Namespace) -> dict[str, object]:
     resolved["content"] = args.content or (
         ["tiled"] if browser else list(CONTENT_KINDS)
     )
+    sizes: list[Size] = resolved["sizes"]  # type: ignore[assignment]
+    resolved["component_size"] = args.component_size or max(
+        sizes, key=lambda s: s[0] * s[1]
+    )
     return resolved
 
 
@@ -324,6 +343,10 @@ def run(args: argparse.Namespace) -> int:
         return run_browser(args, options)
     from rich.console import Console
 
+    from gradio_lossless.tools.bench.components import (
+        ComponentResult,
+        measure_components,
+    )
     from gradio_lossless.tools.bench.gallery import GalleryResult, measure_gallery
     from gradio_lossless.tools.bench.hops import HopResult, measure_hops
     from gradio_lossless.tools.bench.report import BenchReport, print_report, write_json
@@ -332,6 +355,7 @@ def run(args: argparse.Namespace) -> int:
     sizes: list[Size] = options["sizes"]  # type: ignore[assignment]
     gallery_size: Size = options["gallery_size"]  # type: ignore[assignment]
     gallery_count: int = options["gallery_count"]  # type: ignore[assignment]
+    component_size: Size = options["component_size"]  # type: ignore[assignment]
     contents: list[ContentKind] = options["content"]  # type: ignore[assignment]
     if args.json is not None and not args.json.resolve().parent.is_dir():
         print(
@@ -379,6 +403,16 @@ def run(args: argparse.Namespace) -> int:
                 strict=strict,
                 progress=progress,
             )
+        components: list[ComponentResult] = []
+        for content in [] if args.no_components else contents:
+            components += measure_components(
+                component_size,
+                content=content,
+                repeats=options["repeats"],  # type: ignore[arg-type]
+                workdir=workdir,
+                strict=strict,
+                progress=progress,
+            )
         versions = _versions()
     finally:
         if old_temp is None:
@@ -398,10 +432,14 @@ def run(args: argparse.Namespace) -> int:
             "gallery_count": gallery_count,
             "gallery_size": format_size(gallery_size),
             "gallery_repeats": options["gallery_repeats"],
+            "component_size": None
+            if args.no_components
+            else format_size(component_size),
             "quick": args.quick,
         },
         hops=tuple(hops),
         gallery=tuple(gallery),
+        components=tuple(components),
         targets=evaluate_targets(hops, gallery, contents),
         elapsed_s=round(time.perf_counter() - started, 2),
     )
@@ -411,6 +449,7 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"wrote {args.json}", highlight=False)
     failed = [r.error for r in report.hops if r.error]
     failed += [r.error for r in report.gallery if r.error]
+    failed += [r.error for r in report.components if r.error]
     if failed:
         print(
             f"gradio-lossless bench: {len(failed)} measurements failed because a "

@@ -19,6 +19,7 @@ from typing import TypeVar
 from rich.console import Console
 from rich.table import Table
 
+from gradio_lossless.tools.bench.components import ComponentResult
 from gradio_lossless.tools.bench.gallery import GalleryResult
 from gradio_lossless.tools.bench.hops import HopResult
 from gradio_lossless.tools.bench.targets import TargetResult
@@ -33,7 +34,7 @@ __all__ = [
 
 TIMES = "\u00d7"  # the multiplication sign, as in "27.3× faster"
 
-_Row = TypeVar("_Row", HopResult, GalleryResult)
+_Row = TypeVar("_Row", HopResult, GalleryResult, ComponentResult)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class BenchReport:
     gallery: tuple[GalleryResult, ...]
     targets: tuple[TargetResult, ...]
     elapsed_s: float
+    components: tuple[ComponentResult, ...] = ()
 
 
 def write_json(report: BenchReport, path: Path) -> None:
@@ -84,7 +86,7 @@ def format_ratio(ratio: float | None, *, baseline: bool) -> str:
     return f"{1 / ratio:.1f}{TIMES} slower"
 
 
-def _exact(result: HopResult | GalleryResult) -> str:
+def _exact(result: HopResult | GalleryResult | ComponentResult) -> str:
     if result.bit_exact is None:
         return "—"
     if result.bit_exact:
@@ -99,7 +101,7 @@ def _yes_no(value: bool | None) -> str:
     return "[green]yes[/]" if value else "[red]no[/]"
 
 
-def _missing(result: HopResult | GalleryResult) -> str:
+def _missing(result: HopResult | GalleryResult | ComponentResult) -> str:
     return "[red]error[/]" if result.error else "[yellow]unavailable[/]"
 
 
@@ -194,6 +196,46 @@ def _gallery_table(gallery: Sequence[GalleryResult]) -> Table:
     return table
 
 
+def _component_table(rows: Sequence[ComponentResult]) -> Table:
+    first = rows[0]
+    table = Table(
+        title=f"Other components, {first.content} content, {first.size} "
+        "(server ms per pass-through hop)"
+    )
+    for name, justify in (
+        ("Component", "left"),
+        ("Images", "right"),
+        ("ms/hop", "right"),
+        ("pre", "right"),
+        ("post", "right"),
+        ("vs stock webp", "right"),
+        ("Served (total)", "right"),
+        ("Bit-exact", "left"),
+        ("Files exact", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    component = None
+    for r in rows:
+        if component is not None and r.component != component:
+            table.add_section()
+        component = r.component
+        if not r.available:
+            table.add_row(r.label, "—", _missing(r), *["—"] * 6)
+            continue
+        table.add_row(
+            r.label,
+            str(r.images),
+            _ms(r.ms),
+            _ms(r.preprocess_ms),
+            _ms(r.postprocess_ms),
+            format_ratio(r.vs_stock_webp, baseline=r.contender == "stock-webp"),
+            format_bytes(r.bytes_served),
+            _exact(r),
+            _yes_no(r.served_files_exact),
+        )
+    return table
+
+
 _STATUS_STYLE = {
     "pass": "[green]PASS[/]",
     "fail": "[red]FAIL[/]",
@@ -233,8 +275,14 @@ def print_report(report: BenchReport, console: Console) -> None:
         console.print(_hop_table(hops))
     for gallery in _by_content(report.gallery).values():
         console.print(_gallery_table(gallery))
+    for rows in _by_content(report.components).values():
+        console.print(_component_table(rows))
     console.print(_target_table(report.targets))
-    results: list[HopResult | GalleryResult] = [*report.hops, *report.gallery]
+    results: list[HopResult | GalleryResult | ComponentResult] = [
+        *report.hops,
+        *report.gallery,
+        *report.components,
+    ]
     notes = sorted({f"{r.label}: {r.note}" for r in results if r.note})
     for note in notes:
         console.print(f"[yellow]note[/] {note}", highlight=False)
@@ -242,11 +290,12 @@ def print_report(report: BenchReport, console: Console) -> None:
         console.print(f"[red]error[/] {error}", highlight=False)
     for r in results:
         for text in r.warnings:
-            where = (
-                f"{r.content} {r.size} {r.hop} hop"
-                if isinstance(r, HopResult)
-                else f"{r.content} gallery {r.phase}"
-            )
+            if isinstance(r, HopResult):
+                where = f"{r.content} {r.size} {r.hop} hop"
+            elif isinstance(r, ComponentResult):
+                where = f"{r.content} {r.size} hop"
+            else:
+                where = f"{r.content} gallery {r.phase}"
             console.print(
                 f"[yellow]warning[/] {r.label}, {where}: {text}", highlight=False
             )
