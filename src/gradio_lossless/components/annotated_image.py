@@ -12,14 +12,13 @@ import numpy as np
 import PIL.Image
 from gradio.components.annotated_image import AnnotatedImageData
 
-from gradio_lossless.components import _display, _signature
+from gradio_lossless.components import _display, _setup, _signature
 from gradio_lossless.components._deliver import deliver
 from gradio_lossless.components._load import load
 from gradio_lossless.components._paths import readable
 from gradio_lossless.components._save import save_returned
 from gradio_lossless.components._stock import KEEP_DTYPE_DOC
 from gradio_lossless.core.errors import LosslessError
-from gradio_lossless.store.memory import tune_allocator
 from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["AnnotatedImage"]
@@ -43,6 +42,9 @@ class AnnotatedImage(STOCK):
     the exact PNG whatever ``format`` names it. One more, not sent to the browser: ``display``, as for gradio_lossless.Image.
     """
 
+    lossless_keep_dtype: bool  # set by _setup.before_stock_init
+    lossless_display: str
+
     def __init__(
         self,
         value: Any = None,
@@ -52,14 +54,11 @@ class AnnotatedImage(STOCK):
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
     ) -> None:
-        _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
-        self.lossless_keep_dtype = bool(keep_dtype)
-        self.lossless_display = _display.setting(display)
-        _display.install()
-        tune_allocator()
+        _setup.before_stock_init(
+            self, STOCK, format, kwargs, keep_dtype=keep_dtype, display=display
+        )
         super().__init__(value, format=format, **kwargs)
-        if hasattr(self, "GRADIO_CACHE"):
-            self._lossless_store()
+        _setup.after_stock_init(self)
 
     def _lossless_store(self) -> Store:
         return get_store(self.GRADIO_CACHE)

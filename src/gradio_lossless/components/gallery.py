@@ -17,14 +17,14 @@ from gradio.data_classes import ImageData
 from gradio_client import utils as client_utils
 
 from gradio_lossless.codecs import fast_png, png_workers
-from gradio_lossless.components import _display, _signature
+from gradio_lossless.components import _display, _setup, _signature
 from gradio_lossless.components._deliver import deliver
 from gradio_lossless.components._load import load
 from gradio_lossless.components._paths import readable
 from gradio_lossless.components._save import save_returned
 from gradio_lossless.components._stock import KEEP_DTYPE_DOC
 from gradio_lossless.core.errors import LosslessError
-from gradio_lossless.store.memory import tune_allocator, work_budget
+from gradio_lossless.store.memory import work_budget
 from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["Gallery"]
@@ -51,6 +51,9 @@ class Gallery(STOCK):
     ``format`` names them. One more, not sent to the browser: ``display``, as for gradio_lossless.Image.
     """
 
+    lossless_keep_dtype: bool  # set by _setup.before_stock_init
+    lossless_display: str
+
     def __init__(
         self,
         value: list[Any] | Any | None = None,
@@ -60,22 +63,15 @@ class Gallery(STOCK):
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
     ) -> None:
-        _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
-        # not named keep_dtype: Gradio would send that attribute to the browser
-        self.lossless_keep_dtype = bool(keep_dtype)
-        self.lossless_display = _display.setting(display)
-        _display.install()  # serve renditions to <img> (_display.py)
-        tune_allocator()  # before the server's threads allocate (memory.py)
+        _setup.before_stock_init(
+            self, STOCK, format, kwargs, keep_dtype=keep_dtype, display=display
+        )
         if fast_png.available():
             # their interpreters start now, not on first use; each request's
             # pixel copy counts against the work budget
             png_workers.start(hold=work_budget().hold)
         super().__init__(value, format=format, **kwargs)
-        # Inside an event listener Gradio runs only the outermost __init__ (the object
-        # is an update, or Chatbot content it builds again from its constructor
-        # arguments), so the stock part may not have run: no store to open yet.
-        if hasattr(self, "GRADIO_CACHE"):
-            self._lossless_store()  # the secret is read (or made) now, not mid-request
+        _setup.after_stock_init(self)
 
     def _lossless_store(self) -> Store:
         return get_store(self.GRADIO_CACHE)

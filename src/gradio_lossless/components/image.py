@@ -11,10 +11,9 @@ import numpy as np
 import PIL.Image
 from gradio.data_classes import Base64ImageData, ImageData
 
-from gradio_lossless.components import _display, _signature
+from gradio_lossless.components import _display, _setup, _signature
 from gradio_lossless.components._one_image import postprocess_one, preprocess_one
 from gradio_lossless.components._stock import KEEP_DTYPE_DOC
-from gradio_lossless.store.memory import tune_allocator
 from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["Image"]
@@ -40,6 +39,9 @@ class Image(STOCK):
     the next function always get the exact value (README).
     """
 
+    lossless_keep_dtype: bool  # set by _setup.before_stock_init
+    lossless_display: str
+
     def __init__(
         self,
         value: str | PIL.Image.Image | np.ndarray[Any, Any] | Any | None = None,
@@ -49,18 +51,11 @@ class Image(STOCK):
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
     ) -> None:
-        _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
-        # not named keep_dtype: Gradio would send that attribute to the browser
-        self.lossless_keep_dtype = bool(keep_dtype)
-        self.lossless_display = _display.setting(display)
-        _display.install()  # serve renditions to <img> (_display.py)
-        tune_allocator()  # before the server's threads allocate (memory.py)
+        _setup.before_stock_init(
+            self, STOCK, format, kwargs, keep_dtype=keep_dtype, display=display
+        )
         super().__init__(value, format=format, **kwargs)
-        # Inside an event listener Gradio runs only the outermost __init__ (the object
-        # is an update, or Chatbot content it builds again from its constructor
-        # arguments), so the stock part may not have run: no store to open yet.
-        if hasattr(self, "GRADIO_CACHE"):
-            self._lossless_store()  # the secret is read (or made) now, not mid-request
+        _setup.after_stock_init(self)
 
     def _lossless_store(self) -> Store:
         return get_store(self.GRADIO_CACHE)

@@ -21,7 +21,7 @@ from gradio.components.image_editor import (
 from gradio.data_classes import FileData, ImageData
 
 from gradio_lossless.codecs import reader
-from gradio_lossless.components import _display, _signature
+from gradio_lossless.components import _display, _setup, _signature
 from gradio_lossless.components._deliver import deliver
 from gradio_lossless.components._load import load
 from gradio_lossless.components._one_image import postprocess_one
@@ -30,7 +30,6 @@ from gradio_lossless.components._stock import KEEP_DTYPE_DOC
 from gradio_lossless.core import limits
 from gradio_lossless.core.conversions import pil_pixel_bytes
 from gradio_lossless.core.errors import LosslessError
-from gradio_lossless.store.memory import tune_allocator
 from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["ImageEditor"]
@@ -61,6 +60,9 @@ class ImageEditor(STOCK):
     for gradio_lossless.Image.
     """
 
+    lossless_keep_dtype: bool  # set by _setup.before_stock_init
+    lossless_display: str
+
     def __init__(
         self,
         value: Any = None,
@@ -70,14 +72,11 @@ class ImageEditor(STOCK):
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
     ) -> None:
-        _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
-        self.lossless_keep_dtype = bool(keep_dtype)
-        self.lossless_display = _display.setting(display)
-        _display.install()
-        tune_allocator()
+        _setup.before_stock_init(
+            self, STOCK, format, kwargs, keep_dtype=keep_dtype, display=display
+        )
         super().__init__(value, format=format, **kwargs)
-        if hasattr(self, "GRADIO_CACHE"):
-            self._lossless_store()
+        _setup.after_stock_init(self)
 
     def _lossless_store(self) -> Store:
         return get_store(self.GRADIO_CACHE)

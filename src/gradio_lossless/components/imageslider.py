@@ -10,10 +10,9 @@ import numpy as np
 import PIL.Image
 from gradio.components.imageslider import SliderData
 
-from gradio_lossless.components import _display, _signature
+from gradio_lossless.components import _display, _setup, _signature
 from gradio_lossless.components._one_image import postprocess_one, preprocess_one
 from gradio_lossless.components._stock import KEEP_DTYPE_DOC
-from gradio_lossless.store.memory import tune_allocator
 from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["ImageSlider"]
@@ -36,6 +35,9 @@ class ImageSlider(STOCK):
     ``format`` names them. One more, not sent to the browser: ``display``, as for gradio_lossless.Image.
     """
 
+    lossless_keep_dtype: bool  # set by _setup.before_stock_init
+    lossless_display: str
+
     def __init__(
         self,
         value: Any = None,
@@ -45,14 +47,11 @@ class ImageSlider(STOCK):
         display: str = _display.DEFAULT_DISPLAY,
         **kwargs: Any,
     ) -> None:
-        _signature.check_arguments(type(self).__name__, STOCK, format, kwargs)
-        self.lossless_keep_dtype = bool(keep_dtype)
-        self.lossless_display = _display.setting(display)
-        _display.install()
-        tune_allocator()
+        _setup.before_stock_init(
+            self, STOCK, format, kwargs, keep_dtype=keep_dtype, display=display
+        )
         super().__init__(value, format=format, **kwargs)
-        if hasattr(self, "GRADIO_CACHE"):
-            self._lossless_store()
+        _setup.after_stock_init(self)
 
     def _lossless_store(self) -> Store:
         return get_store(self.GRADIO_CACHE)
