@@ -25,7 +25,7 @@ from gradio_lossless.core import conversions
 from gradio_lossless.core.described import is_png_native
 from gradio_lossless.core.types import ImageType, ImageValue
 from gradio_lossless.store.memory import work_budget
-from gradio_lossless.store.store import Store
+from gradio_lossless.store.store import EXACT_ALIAS, Store
 
 __all__ = ["deliver", "is_gif_name"]
 
@@ -77,7 +77,7 @@ def _exact_file(value: ImageValue, store: Store, fmt: str) -> str:
     address = store.owns(path)
     folder = Path(path).parent
     if is_png_native(value):
-        return str(folder / ("image.png" if spec(fmt).name == "png" else "exact.png"))
+        return str(folder / ("image.png" if spec(fmt).name == "png" else EXACT_ALIAS))
     target = folder / "exact.tiff"
     if not target.exists():
         with work_budget().hold(2 * conversions.nbytes(value)):

@@ -17,7 +17,7 @@ from gradio_lossless.components._paths import REFUSED
 from gradio_lossless.core.errors import EvictedReferenceError, UnreadablePathError
 from gradio_lossless.core.types import ImageValue, PixelArray
 from gradio_lossless.store.memory import work_budget
-from gradio_lossless.store.store import Held, Store
+from gradio_lossless.store.store import EXACT_ALIAS, Held, Store
 
 __all__ = ["Loaded", "load", "recall"]
 
@@ -65,7 +65,7 @@ def _exact_sources(store: Store, address: str) -> Iterator[bytes]:
     other name, when it is not called ``image.png``), ``image.png``, then the shared
     backend (tried in that order, lazily)."""
     folder = store.folder(address)
-    for candidate in (folder / "exact.png", folder / "image.png"):
+    for candidate in (folder / EXACT_ALIAS, folder / "image.png"):
         try:
             yield candidate.read_bytes()
         except OSError:
