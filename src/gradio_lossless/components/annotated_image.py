@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import gradio_client.utils as client_utils
 import numpy as np
 import PIL.Image
-from gradio.components.annotated_image import AnnotatedImageData
+from gradio import processing_utils
+from gradio import utils as gr_utils
+from gradio.components.annotated_image import AnnotatedImageData, Annotation
+from gradio.data_classes import FileData
 
-from gradio_lossless.components import _display, _setup, _signature
+from gradio_lossless.components import _display, _masks, _setup, _signature
 from gradio_lossless.components._deliver import deliver
 from gradio_lossless.components._load import load
 from gradio_lossless.components._paths import readable
@@ -117,6 +121,7 @@ class AnnotatedImage(STOCK):
         if value is None:
             return None
         base, annotations = value
+        size = _size_of(base)
         if isinstance(base, (np.ndarray, PIL.Image.Image)):
             store = self._lossless_store()
             try:
@@ -131,7 +136,46 @@ class AnnotatedImage(STOCK):
                 raise gr.Error(
                     html.escape(f"AnnotatedImage output: {exc}", quote=False)
                 ) from exc
-        return super().postprocess((base, annotations))
+        drawn = (
+            None if size is None else _masks.draw(annotations, *size, self.color_map)
+        )
+        if drawn is None:
+            # something only stock's own drawing decides: it reads the size from the file
+            return super().postprocess((base, annotations))
+        return AnnotatedImageData(
+            image=FileData(path=str(base)),
+            annotations=[
+                Annotation(
+                    image=FileData(path=_mask_file(rgba, self.GRADIO_CACHE)),
+                    label=label,
+                )
+                for rgba, label in drawn
+            ],
+        )
+
+
+def _size_of(base: object) -> tuple[int, int] | None:
+    """(height, width) of a base image without decoding its pixels; None for a URL or
+    anything stock alone handles."""
+    if isinstance(base, np.ndarray):
+        return (base.shape[0], base.shape[1]) if base.ndim >= 2 else None
+    if isinstance(base, PIL.Image.Image):
+        return base.height, base.width
+    if isinstance(base, str) and not client_utils.is_http_url_like(base):
+        try:
+            with PIL.Image.open(base) as im:
+                return im.height, im.width
+        except (OSError, ValueError, PIL.Image.DecompressionBombError):
+            return None  # stock's own decode raises its own error
+    return None
+
+
+def _mask_file(rgba: np.ndarray[Any, Any], cache: str) -> str:
+    """The mask's PNG, written by stock's own writer: the same bytes and path as stock."""
+    written = processing_utils.save_pil_to_cache(
+        PIL.Image.fromarray(rgba), cache_dir=cache, format="png"
+    )
+    return str(gr_utils.abspath(written))
 
 
 _signature.adopt(
