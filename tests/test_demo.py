@@ -23,11 +23,12 @@ import gradio_lossless.tools.demo.app as demo_module
 from gradio_lossless.cli import build_parser, main
 from gradio_lossless.components import Image
 from gradio_lossless.core.conversions import values_equal
+from gradio_lossless.serving.image_load import image_load
 from gradio_lossless.serving.renditions import RENDITION, make
 from gradio_lossless.store.store import owner_of
 from gradio_lossless.tools.audit.fidelity import default_image
 from gradio_lossless.tools.demo.app import Trail, build_demo, hop
-from gradio_lossless.tools.demo.hop import eight_bit, image_load, passthrough, run_hop
+from gradio_lossless.tools.demo.hop import eight_bit, passthrough, run_hop
 from gradio_lossless.tools.demo.views import crop_box, crops_plot, quality_plot
 from tests.samples import photo
 

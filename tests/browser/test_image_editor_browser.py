@@ -40,11 +40,24 @@ def _send(page: Any, seen: list[dict[str, Any]], count: int) -> dict[str, Any]:
 def test_untouched_background_and_a_drawn_stroke_arrive_exact(page: Any) -> None:
     seen: list[dict[str, Any]] = []
     want = _background()
+    fetched: list[tuple[str, int]] = []
+
+    def finished(request: Any) -> None:
+        if "/file=" in request.url:
+            fetched.append((request.url, request.sizes()["responseBodySize"]))
+
+    page.on("requestfinished", finished)
     with serve(_app(seen)) as (url, _):
         page.goto(url)
         page.click("#load")
         page.wait_for_selector("#editor canvas")
         page.wait_for_timeout(1500)
+        # the canvas asks for its background more than once (stock does too); the
+        # exact file is immutable at its URL, so its bytes cross the network once
+        assert len({u for u, _ in fetched}) == 1
+        assert len(fetched) >= 2
+        moved = [n for _, n in fetched if n > 0]
+        assert len(moved) == 1, fetched
         value = _send(page, seen, 1)
         np.testing.assert_array_equal(value["background"], want)
         np.testing.assert_array_equal(value["composite"], want)

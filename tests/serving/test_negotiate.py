@@ -91,3 +91,13 @@ def test_vary_and_cache_control_merge_with_what_is_there() -> None:
     assert merged[b"vary"] == b"Origin, accept, Sec-Fetch-Dest"
     assert merged[b"cache-control"] == b"max-age=60, private, no-transform"
     assert merged[b"content-type"] == b"image/png"
+
+
+def test_the_exact_file_is_kept_unless_the_app_forbids_it() -> None:
+    kept = dict(_merged([(b"cache-control", b"public, max-age=60")], exact=True))
+    assert kept[b"cache-control"] == (
+        b"private, no-transform, max-age=31536000, immutable"
+    )
+    for forbidding in (b"no-store", b"no-cache"):
+        merged = dict(_merged([(b"cache-control", forbidding)], exact=True))
+        assert merged[b"cache-control"] == forbidding + b", private, no-transform"

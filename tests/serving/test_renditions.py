@@ -76,7 +76,9 @@ def test_an_image_load_gets_the_rendition_everyone_else_the_exact_file(
         assert r.headers["content-disposition"] == 'inline; filename="image.png"'
         assert r.content == exact_bytes, headers
         assert r.headers["vary"] == VARY
-        assert r.headers["cache-control"] == "private, no-transform"
+        assert r.headers["cache-control"] == (
+            "private, no-transform, max-age=31536000, immutable"
+        )
         assert r.headers["etag"] != shown.headers["etag"]
 
     downloaded = Path(served.client.predict(api_name="/big"))
@@ -88,6 +90,9 @@ def test_an_image_load_gets_the_rendition_everyone_else_the_exact_file(
     assert part.status_code == 206
     assert part.headers["content-type"] == "image/png"
     assert part.content == exact_bytes[:100]
+    assert part.headers["cache-control"].endswith("max-age=31536000, immutable")
+    # a rendition has no lifetime: the display setting may change it
+    assert "max-age" not in served.get(url, IMAGE_LOAD).headers["cache-control"]
 
 
 def test_without_fetch_metadata_accept_decides(served: Served) -> None:

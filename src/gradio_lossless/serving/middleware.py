@@ -21,8 +21,15 @@ names it (``image.webp`` by default, as stock names its WebP):
 Both answers carry ``Vary: Sec-Fetch-Dest, Accept`` and ``Cache-Control: private,
 no-transform``: a browser's cache keeps the two apart (their ETags differ too, so a
 validator of one never revalidates the other), a shared cache (a CDN that ignores
-``Vary``) keeps neither, and no proxy may transcode the exact file. Requests for
-any other path pass through without a byte changed.
+``Vary``) keeps neither, and no proxy may transcode the exact file. A successful
+answer with the exact file also carries ``max-age=31536000, immutable``
+(``IMMUTABLE``): a store folder is named by its value's content, so the exact bytes
+at that URL never change (an evicted value's URL answers 404; the same value saved
+again is the same bytes). A browser then fetches a value once: the ImageEditor's
+canvas asks for its background three times per load, and would otherwise move the
+exact PNG three times. Renditions keep no lifetime: which display file a value gets
+follows the component that returned it last. Requests for any other path pass
+through without a byte changed.
 
 Pure ASGI; no gradio, no Starlette.
 """
@@ -31,11 +38,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from gradio_lossless.serving.image_load import served_value
 from gradio_lossless.serving.negotiate import (
     accepts,
     header,
@@ -48,9 +55,9 @@ from gradio_lossless.serving.renditions import (
     kind_of,
     submit,
 )
-from gradio_lossless.store.store import SERVED_PREFIX, Store, owner_of, same_file
+from gradio_lossless.store.store import Store
 
-__all__ = ["CACHE_CONTROL", "VARY", "Renditions"]
+__all__ = ["CACHE_CONTROL", "IMMUTABLE", "VARY", "Renditions"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,6 +67,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 VARY = "Sec-Fetch-Dest, Accept"
 CACHE_CONTROL = ("private", "no-transform")
+IMMUTABLE = ("max-age=31536000", "immutable")
+_NOT_STORED = ("no-store", "no-cache")
 _PROBE_DROPS = (b"range", b"if-range", b"if-none-match", b"if-modified-since")
 
 log = logging.getLogger("gradio_lossless.serving")
@@ -67,34 +76,23 @@ _WARNED: set[tuple[str, str]] = set()
 
 
 def _ours(scope: Scope) -> tuple[Store, str, Path] | None:
-    """(store, address, served file) when the request names the served file of a
-    store's value (``<address>/image.<ext>``, symlinks resolved) and that file is
-    the value's exact PNG (``image.png`` itself, or a second name of it)."""
+    """(store, address, served file) when the request names a value's served file
+    (``image_load.served_value``)."""
     named = requested_file(scope)
-    if named is None:
-        return None
-    name = os.path.basename(named)
-    if not name.startswith(SERVED_PREFIX):
-        return None
-    found = owner_of(named)
-    if found is None:
-        return None
-    store, address = found
-    served = store.folder(address) / name
-    if os.path.realpath(named) != str(served):
-        return None
-    exact = store.exact_path(address)
-    if served != exact and not same_file(served, exact):
-        return None
-    return store, address, served
+    return None if named is None else served_value(named)
 
 
 def _merged(
-    headers: list[tuple[bytes, bytes]], png_name: str | None = None
+    headers: list[tuple[bytes, bytes]],
+    png_name: str | None = None,
+    *,
+    exact: bool = False,
 ) -> list[tuple[bytes, bytes]]:
     """``headers`` with our Vary and Cache-Control merged into theirs; with
     ``png_name``, the type and file name of the exact PNG a differently named
-    file holds (``Content-Type: image/png``, ``filename="<png_name>"``)."""
+    file holds (``Content-Type: image/png``, ``filename="<png_name>"``); with
+    ``exact``, the exact file's lifetime (``IMMUTABLE``) unless theirs forbids
+    keeping it."""
     vary: list[str] = []
     control: list[str] = []
     kept = []
@@ -116,6 +114,9 @@ def _merged(
             vary.append(token)
     control = [c for c in control if c and c.lower() != "public"]
     control += [c for c in CACHE_CONTROL if c not in (v.lower() for v in control)]
+    if exact and not any(c.lower() in _NOT_STORED for c in control):
+        control = [c for c in control if not c.lower().startswith("max-age")]
+        control += IMMUTABLE
     kept.append((b"vary", ", ".join(v for v in vary if v).encode("latin-1")))
     kept.append((b"cache-control", ", ".join(control).encode("latin-1")))
     return kept
@@ -127,7 +128,7 @@ def _marked(send: Send, png_name: str | None) -> Send:
             message = dict(message)
             headers = list(message.get("headers", []))
             ok = 200 <= message.get("status", 500) < 300
-            message["headers"] = _merged(headers, png_name if ok else None)
+            message["headers"] = _merged(headers, png_name if ok else None, exact=ok)
         await send(message)
 
     return marked

@@ -33,6 +33,7 @@ from typing import Any
 import gradio as gr
 
 from gradio_lossless.components import Image as LosslessImage
+from gradio_lossless.serving.image_load import image_load
 from gradio_lossless.tools.audit.fidelity import default_image
 from gradio_lossless.tools.crops import Box
 from gradio_lossless.tools.demo.hop import (
@@ -41,7 +42,6 @@ from gradio_lossless.tools.demo.hop import (
     Slot,
     Trail,
     hop,
-    image_load,
     run_hop,
 )
 from gradio_lossless.tools.demo.views import (

@@ -9,40 +9,32 @@ time of exactly those three is known (``Cost.server_ms``, ``time.perf_counter``)
 Gradio's copying of payload files into its cache around them, the queue, the
 network and the browser are not in it.
 
-Then what an ``<img>`` showing the output is sent (``image_load``): for a stock
-component, the file its postprocess saved (Gradio's file route sends it as it is);
-for a lossless one, what ``serving`` answers an image load of it: the display
-rendition, or the exact PNG when the display setting or the small-image rule says
-so. The rendition is made here when it does not exist yet (the browser's load would
-make it otherwise) and that time is reported apart (``Cost.display_ms``): it is not
-part of the hop.
+A hop's cost also records what an ``<img>`` showing the output is sent
+(``serving.image_load``: stock's file as it is, or the rendition or exact PNG our
+middleware answers with); a rendition made for it is timed apart
+(``Loaded.display_ms``): it is not part of the hop.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import gradio as gr
 import numpy as np
-import PIL.Image
 
 from gradio_lossless.core.conversions import preview_uint8
-from gradio_lossless.serving.renditions import kind_of, submit
-from gradio_lossless.store.store import owner_of
+from gradio_lossless.serving.image_load import Loaded
 from gradio_lossless.tools.audit.fidelity import Fidelity, compare
 from gradio_lossless.tools.crops import Box, choose_crop
 
 __all__ = [
     "Cost",
-    "Loaded",
     "Trail",
     "eight_bit",
     "hop",
-    "image_load",
     "passthrough",
     "run_hop",
 ]
@@ -55,22 +47,6 @@ def passthrough(image: Array) -> Array:
     """The demo's function: it returns what it received, so any loss is the
     components'."""
     return image
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """What an ``<img>`` load of an output is sent.
-
-    Parameters:
-        nbytes: the response body's size (before any HTTP compression).
-        what: e.g. "WebP rendition of the exact PNG", "exact PNG", "WEBP file".
-        display_ms: time spent making the display rendition now, or None when it
-            was made before (the same value was shown already) or none is made.
-    """
-
-    nbytes: int
-    what: str
-    display_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -151,36 +127,6 @@ def hop(
     return Trail(
         "b" if source == "a" else "a", (*trail.hops, fidelity), costs, image, box
     )
-
-
-def image_load(path: str) -> Loaded:
-    """What an ``<img>`` load of the served file at ``path`` is sent (see the module
-    docstring). Read from the store by address, not from the file's name.
-
-    Assumes a browser that takes WebP (every current one does).
-    """
-    found = owner_of(path)
-    if found is None:
-        with PIL.Image.open(path) as im:
-            kind = im.format or "image"
-        return Loaded(os.path.getsize(path), f"{kind} file")
-    store, address = found
-    folder = store.folder(address)
-    exact = store.exact_path(address).stat().st_size
-    display = kind_of(folder)
-    if display is None:
-        return Loaded(exact, "exact PNG (display: exact)")
-    made_before = (folder / display.filename).is_file()
-    start = time.perf_counter()
-    try:
-        rendition = submit(store, address, display).result()
-    except Exception as exc:  # the middleware sends the exact file then, too
-        return Loaded(exact, f"exact PNG (no rendition: {type(exc).__name__})")
-    took = None if made_before else (time.perf_counter() - start) * 1000
-    if rendition is None:
-        return Loaded(exact, "exact PNG (small: sent as it is)", took)
-    kind = rendition.media_type.removeprefix("image/").upper()
-    return Loaded(len(rendition.data), f"{kind} rendition of the exact PNG", took)
 
 
 def run_hop(
