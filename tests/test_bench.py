@@ -126,6 +126,29 @@ def test_component_rows(quick: dict[str, Any]) -> None:
     assert all(ours[k] > webp[k] for k in ours)  # exact PNGs against lossy WebP
 
 
+def test_component_rows_count_what_a_browser_loads(quick: dict[str, Any]) -> None:
+    """``bytes_shown``: stock's files as they are, the ImageEditor canvas's files as
+    they are, our shown images as renditions or exact PNGs (never more than the
+    files); AnnotatedImage adds its masks, the same files for every contender."""
+    rows = {
+        (r["content"], r["component"], r["contender"]): r for r in quick["components"]
+    }
+    for (content, component, contender), row in rows.items():
+        shown, served = row["bytes_shown"], row["bytes_served"]
+        if component == "AnnotatedImage":
+            stock = rows[content, component, "stock-webp"]
+            masks = stock["bytes_shown"] - stock["bytes_served"]
+            assert masks > 0
+            if contender == "lossless":
+                assert 0 < shown - masks <= served, row
+            else:
+                assert shown - served == masks, row
+        elif contender == "lossless" and component == "ImageSlider":
+            assert 0 < shown <= served, row
+        else:
+            assert shown == served, row
+
+
 def test_component_size_and_skip_options(tmp_path: Path) -> None:
     out = tmp_path / "components.json"
     argv = ["bench", "--content", "tiled", "--sizes", "16x16", "--repeats", "1"]

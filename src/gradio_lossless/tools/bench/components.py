@@ -12,6 +12,14 @@ whether every image arrived exact. The values, at one size:
   pass-through app does: the masks are drawn by postprocess, as stock draws them);
 * ImageSlider (``type="numpy"``): two different photos.
 
+Bytes are counted twice: ``bytes_served``, the files the component serves for
+the value (what ``gradio_client`` downloads; the AnnotatedImage base only), and
+``bytes_shown``, what a browser showing the value loads, once per file: an
+``<img>`` load of each shown image (``serving.image_load``: for ours the display
+rendition or the exact PNG, for stock its file; AnnotatedImage's masks included),
+except the ImageEditor's, whose canvas fetches the files themselves (Sec-Fetch-Dest
+``empty``, so the exact PNGs for ours: the canvas edits the pixels it holds).
+
 Exact means every image the function received equals what the previous
 postprocess was given (the AnnotatedImage base: its file's pixels equal the
 photo), on every hop; ``served_files_exact`` means every served image file,
@@ -76,6 +84,7 @@ class ComponentResult:
     samples_ms: tuple[float, ...] = ()
     hops: int = 0
     bytes_served: int | None = None
+    bytes_shown: int | None = None
     bit_exact: bool | None = None
     served_files_exact: bool | None = None
     max_abs_diff: int | None = None
@@ -164,6 +173,17 @@ class _Case:
             return [d.image.path]  # the masks: PNGs, drawn as stock draws them
         return [f.path for f in d.root]
 
+    def shown_bytes(self) -> int:
+        """What a browser showing the value loads, each file once (module docstring)."""
+        from gradio_lossless.serving.image_load import image_load
+
+        if self.name == "ImageEditor":
+            return sum(os.path.getsize(f) for f in set(self.served()))
+        files = self.served()
+        if self.name == "AnnotatedImage":
+            files += [a.image.path for a in self.data.annotations]
+        return sum(image_load(f).nbytes for f in set(files))
+
     def step(self, *, timed: bool) -> None:
         payload = self._payload()
         with warnings.catch_warnings(record=True) as seen, no_gc_pause():
@@ -201,6 +221,7 @@ class _Case:
             "samples_ms": tuple(round(t / 1e6, 3) for t in total),
             "hops": len(total) + 1,
             "bytes_served": sum(os.path.getsize(f) for f in files),
+            "bytes_shown": self.shown_bytes(),
             "bit_exact": self.exact,
             "served_files_exact": all(
                 file_matches(f, w) for f, w in zip(files, wants, strict=True)

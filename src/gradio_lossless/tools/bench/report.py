@@ -210,6 +210,7 @@ def _component_table(rows: Sequence[ComponentResult]) -> Table:
         ("post", "right"),
         ("vs stock webp", "right"),
         ("Served (total)", "right"),
+        ("Browser loads", "right"),
         ("Bit-exact", "left"),
         ("Files exact", "left"),
     ):
@@ -220,7 +221,7 @@ def _component_table(rows: Sequence[ComponentResult]) -> Table:
             table.add_section()
         component = r.component
         if not r.available:
-            table.add_row(r.label, "—", _missing(r), *["—"] * 6)
+            table.add_row(r.label, "—", _missing(r), *["—"] * 7)
             continue
         table.add_row(
             r.label,
@@ -230,6 +231,7 @@ def _component_table(rows: Sequence[ComponentResult]) -> Table:
             _ms(r.postprocess_ms),
             format_ratio(r.vs_stock_webp, baseline=r.contender == "stock-webp"),
             format_bytes(r.bytes_served),
+            format_bytes(r.bytes_shown),
             _exact(r),
             _yes_no(r.served_files_exact),
         )
