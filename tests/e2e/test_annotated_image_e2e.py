@@ -3,11 +3,14 @@ the base image a function returned (numpy or PIL) comes back exact after hops.""
 
 from __future__ import annotations
 
+import io
+
 import gradio as gr
+import httpx
 import numpy as np
 import PIL.Image
 import pytest
-from gradio_client import handle_file
+from gradio_client import Client, handle_file
 
 import gradio_lossless as gl
 from tests.samples import photo
@@ -94,3 +97,36 @@ def test_stock_annotated_image_degrades_on_the_same_chain(server) -> None:
             {"image": handle_file(value["image"]), "annotations": []}, api_name="/hop"
         )
     assert not np.array_equal(seen[0], photo(64, 80))
+
+
+def test_a_base_path_handed_back_is_served_as_the_value(server) -> None:
+    """A pass-through function returns the exact PNG's path it got: the base is
+    served under the served file's name, so an <img> of it gets the display
+    rendition (at 4K the exact PNG would be 16 MB), and every other request the
+    exact bytes."""
+    want = photo(600, 800)
+
+    with gr.Blocks() as demo:
+        a = gl.AnnotatedImage()
+        b = gl.AnnotatedImage()
+        gr.Button().click(lambda: (want, []), None, a, api_name="first")
+        gr.Button().click(
+            lambda v: (v[0], [((4, 5, 30, 40), "box")]), a, b, api_name="hop"
+        )
+    with server(demo) as (url, _):
+        client = Client(url, verbose=False, download_files=False)
+        first = client.predict(api_name="/first")
+        value = client.predict(
+            {"image": first["image"], "annotations": []}, api_name="/hop"
+        )
+        image_url = value["image"]["url"]
+        assert image_url.endswith("/image.webp"), image_url
+        shown = httpx.get(
+            image_url, headers={"sec-fetch-dest": "image", "accept": "image/webp,*/*"}
+        )
+        exact = httpx.get(image_url, headers={"sec-fetch-dest": "empty"})
+    assert shown.headers["content-type"] == "image/webp"
+    assert len(shown.content) < len(exact.content) / 2
+    assert exact.headers["content-type"] == "image/png"
+    with PIL.Image.open(io.BytesIO(exact.content)) as im:
+        np.testing.assert_array_equal(np.asarray(im), want)

@@ -122,7 +122,11 @@ class AnnotatedImage(STOCK):
             return None
         base, annotations = value
         size = _size_of(base)
-        if isinstance(base, (np.ndarray, PIL.Image.Image)):
+        if isinstance(base, (np.ndarray, PIL.Image.Image)) or (
+            isinstance(base, str) and not client_utils.is_http_url_like(base)
+        ):
+            # a path we wrote (the exact PNG a function got, handed back) is served
+            # under the served file's name, so an <img> of it gets the rendition
             store = self._lossless_store()
             try:
                 base = save_returned(
