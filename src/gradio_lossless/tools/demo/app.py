@@ -35,6 +35,7 @@ import gradio as gr
 from gradio_lossless.components import Image as LosslessImage
 from gradio_lossless.tools.audit.fidelity import default_image
 from gradio_lossless.tools.crops import Box
+from gradio_lossless.tools.demo.figures import Figures
 from gradio_lossless.tools.demo.hop import (
     Array,
     Cost,
@@ -47,9 +48,7 @@ from gradio_lossless.tools.demo.hop import (
 from gradio_lossless.tools.demo.views import (
     SIDES,
     crop_box,
-    crops_plot,
     export_received,
-    quality_plot,
     status_html,
 )
 
@@ -137,6 +136,7 @@ class _Shared:
     original: gr.State
     plot: gr.Plot
     crops: gr.Plot
+    figures: Figures
 
 
 def build_demo() -> gr.Blocks:
@@ -150,6 +150,7 @@ def build_demo() -> gr.Blocks:
     """
     start = default_image()
     box = crop_box(start)
+    figures = Figures()
     export_dir = Path(tempfile.mkdtemp(prefix="gradio-lossless-demo-"))
     demo = gr.Blocks(title="gradio-lossless demo")
     with demo:
@@ -165,7 +166,7 @@ def build_demo() -> gr.Blocks:
                 scale=1,
             )
             plot = gr.Plot(
-                quality_plot(Trail(), Trail()),
+                figures.quality(Trail(), Trail()),
                 label="Quality per hop",
                 format="png",
                 elem_id="quality-plot",
@@ -177,7 +178,7 @@ def build_demo() -> gr.Blocks:
                 "lossless": _column("lossless", LosslessImage, start, box),
             }
         crops = gr.Plot(
-            crops_plot(start, Trail(box=box), Trail(box=box), box),
+            figures.crops(start, Trail(box=box), Trail(box=box), box),
             label="Zoomed: what each function received, and the difference",
             format="png",
             elem_id="crops-plot",
@@ -192,7 +193,7 @@ def build_demo() -> gr.Blocks:
             export = gr.Button("Export received values (.npz)", elem_id="export")
             exported = gr.File(label="received.npz", elem_id="exported")
 
-        shared = _Shared(original_state, plot, crops)
+        shared = _Shared(original_state, plot, crops, figures)
         stock, lossless = columns["stock"], columns["lossless"]
         for col in (stock, lossless):
             _wire(col, lossless if col is stock else stock, shared)
@@ -210,11 +211,12 @@ def build_demo() -> gr.Blocks:
 
         def reset(image: Array | None) -> list[Any]:
             new = start if image is None else image
-            fresh = Trail(box=crop_box(new))
+            new_box = crop_box(new)
+            fresh = Trail(box=new_box)
             values: list[Any] = [
                 new,
-                quality_plot(fresh, fresh),
-                crops_plot(new, fresh, fresh, fresh.box),  # type: ignore[arg-type]
+                figures.quality(fresh, fresh),
+                figures.crops(new, fresh, fresh, new_box),
             ]
             for side in SIDES:
                 values += [new, None, fresh, status_html(side, fresh), *_buttons(fresh)]
@@ -259,9 +261,9 @@ def _wire(col: _Column, other: _Column, shared: _Shared) -> None:
             output,
             new,
             status_html(side, new),
-            _figure(shared.plot, quality_plot(*pair)),
+            shared.figures.quality(*pair).model_dump(),
             *_buttons(new),
-            _figure(shared.crops, crops_plot(orig, *pair, box)),
+            shared.figures.crops(orig, *pair, box).model_dump(),
         )
 
     def step(
@@ -310,10 +312,3 @@ def _wire(col: _Column, other: _Column, shared: _Shared) -> None:
             preprocess=False,
             postprocess=False,
         )
-
-
-def _figure(plot: gr.Plot, figure: Any) -> dict[str, Any]:
-    """A figure as ``plot``'s postprocessed payload (the events postprocess
-    nothing themselves)."""
-    data = plot.postprocess(figure)
-    return data.model_dump() if data is not None else {}
