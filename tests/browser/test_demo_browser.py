@@ -118,6 +118,10 @@ LOAD_ENTRY = """(src) => {
 
 NATURAL_SIZE = """(img) => [img.naturalWidth, img.naturalHeight]"""
 
+RUN_HISTORY_KEYS = """() => Object.keys(localStorage).filter(
+  (key) => key.startsWith("gradio:run-history")
+)"""
+
 
 def natural_size(page: Any, selector: str) -> list[int]:
     img = page.locator(f"{selector} img").first
@@ -170,3 +174,5 @@ def test_three_hops_show_bytes_time_and_crops(page, demo_url, artifacts):  # typ
     page.wait_for_selector('#lossless-status .gl-status[data-hops="13"]')
     assert page.locator('#lossless-status .gl-status[data-exact="true"]').count() == 1
     assert "over 13" in page.locator("#lossless-status .gl-cost").inner_text()
+    # no run history: the page stored none of the hops' figures
+    assert page.evaluate(RUN_HISTORY_KEYS) == []

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.data_classes import BlocksConfigDict
 
 from gradio_lossless.components import Image as LosslessImage
 from gradio_lossless.tools.audit.fidelity import default_image
@@ -131,6 +132,24 @@ def _column(side: str, image_cls: type[gr.Image], start: Array, box: Box) -> _Co
     return _Column(side, a, b, gr.State(Trail(box=box)), status, a_to_b, b_to_a, x10)
 
 
+class _DemoBlocks(gr.Blocks):
+    """The demo's Blocks, with Gradio's run history off in the browser.
+
+    Gradio 6 keeps each event's inputs and outputs in the browser's localStorage
+    (up to 100 runs) and reads and rewrites that whole list at every event. A hop's
+    outputs hold both figures as PNG data URLs (~150 kB), so the list soon fills the
+    storage and each click spent a growing few hundred milliseconds of the page's
+    main thread on it, for a history of ping-pong nobody reloads. The config tells
+    the page so however the demo is launched or mounted (``launch(run_history=...)``
+    is not always called); the page then also deletes runs it saved before.
+    """
+
+    def get_config_file(self) -> BlocksConfigDict:
+        config = super().get_config_file()
+        config["run_history"] = False
+        return config
+
+
 @dataclass
 class _Shared:
     original: gr.State
@@ -152,7 +171,7 @@ def build_demo() -> gr.Blocks:
     box = crop_box(start)
     figures = Figures()
     export_dir = Path(tempfile.mkdtemp(prefix="gradio-lossless-demo-"))
-    demo = gr.Blocks(title="gradio-lossless demo")
+    demo = _DemoBlocks(title="gradio-lossless demo")
     with demo:
         gr.Markdown(INTRO)
         original_state = gr.State(start)
