@@ -10,7 +10,8 @@ shows its last hop's cost: the bytes an ``<img>`` of the output is sent and the
 server time of preprocess + function + postprocess (``hop.py`` says how each is
 measured). A zoomed crop strip (``tools/crops.py``, shared with the lab) shows the
 window of the original where WebP q80 hurts most, what each function last received
-there, and their difference amplified ×8 (``views.py``).
+there, and their difference amplified ×8 (``views.py``). Both figures are made once
+and each hop redraws only what it changes (``figures.py``).
 
     gradio-lossless demo               # http://127.0.0.1:7860/
     gradio-lossless demo --port 8000 --host 0.0.0.0
