@@ -89,10 +89,10 @@ def _crop_states(original: np.ndarray) -> list[tuple[Trail, Trail]]:
 
 
 def test_crops_sent_are_what_crops_plot_draws() -> None:
-    """Three originals (RGB, RGBA over the checkerboard, 16-bit grey), their hops
-    interleaved, so each figure is drawn again after the others."""
+    """Two originals (RGBA, shown over the checkerboard; 16-bit grey), their hops
+    interleaved, so each figure is drawn again after the other. (RGB: below.)"""
     values = array_values(56, 72)
-    originals = [photo(64, 80), values["uint8[56, 72, 4]"], values["uint16[56, 72]"]]
+    originals = [values["uint8[56, 72, 4]"], values["uint16[56, 72]"]]
     sequences = [_crop_states(o) for o in originals]
     figures = Figures()
     for step in range(len(sequences[0])):
@@ -147,10 +147,10 @@ def test_a_value_of_another_size_leaves_its_panels_empty() -> None:
 
 
 def test_figures_are_shared_by_threads() -> None:
-    states = [(_hops(s), _hops(lo)) for s, lo in QUALITY_STATES]
+    states = [(_hops(s), _hops(lo)) for s, lo in QUALITY_STATES[1:5]]
     alone = Figures()
     expected = [alone.quality(*t).plot for t in states]
     figures = Figures()
     with ThreadPoolExecutor(4) as pool:
-        got = list(pool.map(lambda t: figures.quality(*t).plot, states * 2))
-    assert got == expected * 2
+        got = list(pool.map(lambda t: figures.quality(*t).plot, states * 3))
+    assert got == expected * 3
