@@ -67,6 +67,11 @@ def test_stock_column_is_really_stock(demo) -> None:  # type: ignore[no-untyped-
         assert (ours.type, ours.format) == ("numpy", "webp")  # stock's default
 
 
+def test_the_page_keeps_no_run_history(demo) -> None:  # type: ignore[no-untyped-def]
+    """Gradio's browser run history would store both figures of every hop."""
+    assert demo.get_config_file()["run_history"] is False
+
+
 def _payload(path: Path) -> dict[str, object]:
     return {"path": str(path), "meta": {"_type": "gradio.FileData"}}
 

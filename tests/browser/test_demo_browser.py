@@ -57,11 +57,20 @@ def displayed(page: Any, selector: str) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
+# The column's status shows hop n. Checked at every animation frame: Playwright's
+# wait_for_selector backs off to one look every 500 ms, so it saw a hop done at
+# 300 ms only at about 800 ms.
+HOPS_SHOWN = """([side, n]) => {
+  const status = document.querySelector(`#${side}-status .gl-status[data-hops="${n}"]`);
+  return status !== null && status.checkVisibility();
+}"""
+
+
 def ping_pong(page: Any, side: str, hops: int) -> None:
     for i in range(hops):
         direction = "a-to-b" if i % 2 == 0 else "b-to-a"
         page.click(f"#{side}-{direction}")
-        page.wait_for_selector(f'#{side}-status .gl-status[data-hops="{i + 1}"]')
+        page.wait_for_function(HOPS_SHOWN, arg=[side, i + 1], polling="raf")
 
 
 def test_twenty_hops_per_side(page, demo_url, artifacts):  # type: ignore[no-untyped-def]
@@ -118,6 +127,10 @@ LOAD_ENTRY = """(src) => {
 
 NATURAL_SIZE = """(img) => [img.naturalWidth, img.naturalHeight]"""
 
+RUN_HISTORY_KEYS = """() => Object.keys(localStorage).filter(
+  (key) => key.startsWith("gradio:run-history")
+)"""
+
 
 def natural_size(page: Any, selector: str) -> list[int]:
     img = page.locator(f"{selector} img").first
@@ -170,3 +183,5 @@ def test_three_hops_show_bytes_time_and_crops(page, demo_url, artifacts):  # typ
     page.wait_for_selector('#lossless-status .gl-status[data-hops="13"]')
     assert page.locator('#lossless-status .gl-status[data-exact="true"]').count() == 1
     assert "over 13" in page.locator("#lossless-status .gl-cost").inner_text()
+    # no run history: the page stored none of the hops' figures
+    assert page.evaluate(RUN_HISTORY_KEYS) == []

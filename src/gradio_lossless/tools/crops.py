@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CROP_SIZE",
+    "EMPTY_FACE",
     "ERROR_GAIN",
+    "NOTE_COLORS",
     "Box",
     "CropRow",
     "amplified_error",
@@ -42,6 +44,10 @@ CROP_SIZE = 48
 """Side of the square crop, in pixels."""
 ERROR_GAIN = 8
 """The error panel shows |candidate - original| times this."""
+EMPTY_FACE = "0.92"
+"""The face of a panel with nothing to show."""
+NOTE_COLORS = {True: "white", False: "0.3"}
+"""A panel's note colour: over an image (True) or over an empty panel (False)."""
 
 
 def _window_argmax(energy: npt.NDArray[np.float64], side: int) -> tuple[int, int]:
@@ -181,7 +187,7 @@ def crop_strip(
                 )
             shown = row.panels[col]
             if shown is None:
-                axis.set_facecolor("0.92")
+                axis.set_facecolor(EMPTY_FACE)
             else:
                 axis.imshow(shown, interpolation="nearest")
             if row.notes[col]:
@@ -192,7 +198,7 @@ def crop_strip(
                     ha="center",
                     va="center",
                     fontsize=8,
-                    color="white" if shown is not None else "0.3",
+                    color=NOTE_COLORS[shown is not None],
                     transform=axis.transAxes,
                 )
     return figure

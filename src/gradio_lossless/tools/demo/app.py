@@ -10,7 +10,8 @@ shows its last hop's cost: the bytes an ``<img>`` of the output is sent and the
 server time of preprocess + function + postprocess (``hop.py`` says how each is
 measured). A zoomed crop strip (``tools/crops.py``, shared with the lab) shows the
 window of the original where WebP q80 hurts most, what each function last received
-there, and their difference amplified ×8 (``views.py``).
+there, and their difference amplified ×8 (``views.py``). Both figures are made once
+and each hop redraws only what it changes (``figures.py``).
 
     gradio-lossless demo               # http://127.0.0.1:7860/
     gradio-lossless demo --port 8000 --host 0.0.0.0
@@ -31,11 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.data_classes import BlocksConfigDict
 
 from gradio_lossless.components import Image as LosslessImage
 from gradio_lossless.serving.image_load import image_load
 from gradio_lossless.tools.audit.fidelity import default_image
 from gradio_lossless.tools.crops import Box
+from gradio_lossless.tools.demo.figures import Figures
 from gradio_lossless.tools.demo.hop import (
     Array,
     Cost,
@@ -47,9 +50,7 @@ from gradio_lossless.tools.demo.hop import (
 from gradio_lossless.tools.demo.views import (
     SIDES,
     crop_box,
-    crops_plot,
     export_received,
-    quality_plot,
     status_html,
 )
 
@@ -132,11 +133,30 @@ def _column(side: str, image_cls: type[gr.Image], start: Array, box: Box) -> _Co
     return _Column(side, a, b, gr.State(Trail(box=box)), status, a_to_b, b_to_a, x10)
 
 
+class _DemoBlocks(gr.Blocks):
+    """The demo's Blocks, with Gradio's run history off in the browser.
+
+    Gradio 6 keeps each event's inputs and outputs in the browser's localStorage
+    (up to 100 runs) and reads and rewrites that whole list at every event. A hop's
+    outputs hold both figures as PNG data URLs (~150 kB), so the list soon fills the
+    storage and each click spent a growing few hundred milliseconds of the page's
+    main thread on it, for a history of ping-pong nobody reloads. The config tells
+    the page so however the demo is launched or mounted (``launch(run_history=...)``
+    is not always called); the page then also deletes runs it saved before.
+    """
+
+    def get_config_file(self) -> BlocksConfigDict:
+        config = super().get_config_file()
+        config["run_history"] = False
+        return config
+
+
 @dataclass
 class _Shared:
     original: gr.State
     plot: gr.Plot
     crops: gr.Plot
+    figures: Figures
 
 
 def build_demo() -> gr.Blocks:
@@ -150,8 +170,9 @@ def build_demo() -> gr.Blocks:
     """
     start = default_image()
     box = crop_box(start)
+    figures = Figures()
     export_dir = Path(tempfile.mkdtemp(prefix="gradio-lossless-demo-"))
-    demo = gr.Blocks(title="gradio-lossless demo")
+    demo = _DemoBlocks(title="gradio-lossless demo")
     with demo:
         gr.Markdown(INTRO)
         original_state = gr.State(start)
@@ -165,7 +186,7 @@ def build_demo() -> gr.Blocks:
                 scale=1,
             )
             plot = gr.Plot(
-                quality_plot(Trail(), Trail()),
+                figures.quality(Trail(), Trail()),
                 label="Quality per hop",
                 format="png",
                 elem_id="quality-plot",
@@ -177,7 +198,7 @@ def build_demo() -> gr.Blocks:
                 "lossless": _column("lossless", LosslessImage, start, box),
             }
         crops = gr.Plot(
-            crops_plot(start, Trail(box=box), Trail(box=box), box),
+            figures.crops(start, Trail(box=box), Trail(box=box), box),
             label="Zoomed: what each function received, and the difference",
             format="png",
             elem_id="crops-plot",
@@ -192,7 +213,7 @@ def build_demo() -> gr.Blocks:
             export = gr.Button("Export received values (.npz)", elem_id="export")
             exported = gr.File(label="received.npz", elem_id="exported")
 
-        shared = _Shared(original_state, plot, crops)
+        shared = _Shared(original_state, plot, crops, figures)
         stock, lossless = columns["stock"], columns["lossless"]
         for col in (stock, lossless):
             _wire(col, lossless if col is stock else stock, shared)
@@ -210,11 +231,12 @@ def build_demo() -> gr.Blocks:
 
         def reset(image: Array | None) -> list[Any]:
             new = start if image is None else image
-            fresh = Trail(box=crop_box(new))
+            new_box = crop_box(new)
+            fresh = Trail(box=new_box)
             values: list[Any] = [
                 new,
-                quality_plot(fresh, fresh),
-                crops_plot(new, fresh, fresh, fresh.box),  # type: ignore[arg-type]
+                figures.quality(fresh, fresh),
+                figures.crops(new, fresh, fresh, new_box),
             ]
             for side in SIDES:
                 values += [new, None, fresh, status_html(side, fresh), *_buttons(fresh)]
@@ -259,9 +281,9 @@ def _wire(col: _Column, other: _Column, shared: _Shared) -> None:
             output,
             new,
             status_html(side, new),
-            _figure(shared.plot, quality_plot(*pair)),
+            shared.figures.quality(*pair).model_dump(),
             *_buttons(new),
-            _figure(shared.crops, crops_plot(orig, *pair, box)),
+            shared.figures.crops(orig, *pair, box).model_dump(),
         )
 
     def step(
@@ -310,10 +332,3 @@ def _wire(col: _Column, other: _Column, shared: _Shared) -> None:
             preprocess=False,
             postprocess=False,
         )
-
-
-def _figure(plot: gr.Plot, figure: Any) -> dict[str, Any]:
-    """A figure as ``plot``'s postprocessed payload (the events postprocess
-    nothing themselves)."""
-    data = plot.postprocess(figure)
-    return data.model_dump() if data is not None else {}

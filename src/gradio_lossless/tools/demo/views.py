@@ -31,9 +31,13 @@ __all__ = [
     "LABELS",
     "SIDES",
     "crop_box",
+    "crop_rows",
+    "crops_figure",
     "crops_plot",
     "export_received",
+    "original_window",
     "quality_plot",
+    "quality_series",
     "status_html",
 ]
 
@@ -116,17 +120,27 @@ def _badge(text: str, color: str) -> str:
     )
 
 
+QUALITY_TITLE = "PSNR of the value each function received (hop 0: the original)"
+QUALITY_INCHES = (7.0, 3.0)
+
+
+def quality_series(stock: Trail, lossless: Trail) -> dict[str, tuple[Fidelity, ...]]:
+    """Each column's hops from hop 0 (the original, exact), by label."""
+    return {
+        LABELS["stock"]: (_START, *stock.hops),
+        LABELS["lossless"]: (_START, *lossless.hops),
+    }
+
+
 def quality_plot(stock: Trail, lossless: Trail) -> Any:
     """PSNR per hop for both columns from hop 0 (the original, exact), so the plot
     has both series before the first hop (a matplotlib Figure for ``gr.Plot``)."""
     return plot_fidelity(
-        {
-            LABELS["stock"]: (_START, *stock.hops),
-            LABELS["lossless"]: (_START, *lossless.hops),
-        },
-        title="PSNR of the value each function received (hop 0: the original)",
+        quality_series(stock, lossless),
+        title=QUALITY_TITLE,
         colors={LABELS[s]: COLORS[s] for s in SIDES},
-        figsize=(7.0, 3.0),
+        figsize=QUALITY_INCHES,
+        dpi=DPI,
     )
 
 
@@ -136,35 +150,48 @@ def crop_box(original: Array) -> Box:
     return choose_crop(eight_bit(original))
 
 
-def _row(side: str, trail: Trail, reference: Array, box: Box) -> CropRow:
+def original_window(original: Array, box: Box) -> Array:
+    """The first panel of every crops row: the original's window, 8-bit RGB."""
+    return on_checkerboard(eight_bit(cut(original, box)))
+
+
+def _row(side: str, trail: Trail, original: Array, box: Box) -> CropRow:
     n = len(trail.hops)
-    received = reference if trail.received is None else eight_bit(trail.received)
     label = f"{LABELS[side]}\nhop {n}"
-    if received.shape[:2] != reference.shape[:2]:
+    received = trail.received
+    if received is not None and received.shape[:2] != original.shape[:2]:
         note = f"size changed to {received.shape[1]}x{received.shape[0]}"
         return CropRow(
-            label, (on_checkerboard(cut(reference, box)), None, None), ("", note, "")
+            label, (original_window(original, box), None, None), ("", note, "")
         )
-    shown = cut(received, box)
-    error, differs = amplified_error(cut(reference, box), shown)
+    # 8-bit views of the window only (eight_bit works pixel by pixel)
+    reference = eight_bit(cut(original, box))
+    shown = reference if received is None else eight_bit(cut(received, box))
+    error, differs = amplified_error(reference, shown)
     return CropRow(
         label,
-        (on_checkerboard(cut(reference, box)), on_checkerboard(shown), error),
+        (on_checkerboard(reference), on_checkerboard(shown), error),
         ("", "", "" if differs else "no error"),
     )
 
 
-def crops_plot(original: Array, stock: Trail, lossless: Trail, box: Box) -> Any:
-    """The crop window of the original, of each column's last received value, and
-    their difference amplified ``ERROR_GAIN`` times, enlarged without smoothing."""
-    reference = eight_bit(original)
+def crop_rows(
+    original: Array, stock: Trail, lossless: Trail, box: Box
+) -> list[CropRow]:
+    """The rows of the crops figure: per column, the window of the original, of the
+    value its function last received, and their difference amplified."""
+    return [
+        _row("stock", stock, original, box),
+        _row("lossless", lossless, original, box),
+    ]
+
+
+def crops_figure(rows: list[CropRow], box: Box) -> Any:
+    """The crops figure of these rows (see ``crops_plot``)."""
     top, left, height, width = box
     zoom = PANEL_INCHES * DPI / max(height, width)
     return crop_strip(
-        [
-            _row("stock", stock, reference, box),
-            _row("lossless", lossless, reference, box),
-        ],
+        rows,
         ["original", "received at the last hop", f"|difference| ×{ERROR_GAIN}"],
         f"{width}×{height} px at x={left}, y={top}, where WebP q80 hurts this "
         f"image most,\nenlarged about ×{zoom:.0f} without smoothing",
@@ -172,6 +199,12 @@ def crops_plot(original: Array, stock: Trail, lossless: Trail, box: Box) -> Any:
         label_inches=1.9,
         dpi=DPI,
     )
+
+
+def crops_plot(original: Array, stock: Trail, lossless: Trail, box: Box) -> Any:
+    """The crop window of the original, of each column's last received value, and
+    their difference amplified ``ERROR_GAIN`` times, enlarged without smoothing."""
+    return crops_figure(crop_rows(original, stock, lossless, box), box)
 
 
 def export_received(
