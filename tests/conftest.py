@@ -62,3 +62,33 @@ def server() -> Callable[..., object]:
 @pytest.fixture(scope="session")
 def photo_rgb():  # type: ignore[no-untyped-def]
     return photo(96, 128)
+
+
+# The slowest test files (summed durations, `scripts/test --durations=0`, Nov 2026),
+# slowest first. With `--dist loadfile` a worker takes the next whole file in
+# collection order as it frees up; a long file collected last (reliability/ and
+# security/ sort late) runs alone while the other worker idles. Longest first
+# keeps both busy to the end. The rest keep their collection order.
+SLOW_FILES = (
+    "tests/reliability/test_fuzz.py",
+    "tests/browser/test_bench_browser.py",
+    "tests/reliability/test_faults.py",
+    "tests/e2e/test_replicas.py",
+    "tests/security/test_shapes.py",
+    "tests/browser/test_demo_browser.py",
+    "tests/browser/test_renditions_browser.py",
+    "tests/reliability/test_soak.py",
+    "tests/browser/test_image_editor_browser.py",
+    "tests/e2e/test_image_e2e.py",
+    "tests/security/test_paths.py",
+    "tests/e2e/test_gallery_e2e.py",
+    "tests/gradio_suite/test_gradio_components.py",
+    "tests/security/test_addresses.py",
+    "tests/reliability/test_processes.py",
+    "tests/test_memory.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
