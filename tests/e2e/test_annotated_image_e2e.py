@@ -14,6 +14,7 @@ from gradio_client import Client, handle_file
 
 import gradio_lossless as gl
 from tests.samples import photo
+from tests.serving.apps import FETCH, IMAGE_LOAD
 
 pytestmark = pytest.mark.e2e
 HOPS = 10
@@ -121,10 +122,8 @@ def test_a_base_path_handed_back_is_served_as_the_value(server) -> None:
         )
         image_url = value["image"]["url"]
         assert image_url.endswith("/image.webp"), image_url
-        shown = httpx.get(
-            image_url, headers={"sec-fetch-dest": "image", "accept": "image/webp,*/*"}
-        )
-        exact = httpx.get(image_url, headers={"sec-fetch-dest": "empty"})
+        shown = httpx.get(image_url, headers=IMAGE_LOAD)
+        exact = httpx.get(image_url, headers=FETCH)
     assert shown.headers["content-type"] == "image/webp"
     assert len(shown.content) < len(exact.content) / 2
     assert exact.headers["content-type"] == "image/png"
