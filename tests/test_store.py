@@ -36,6 +36,38 @@ def test_memory_cache_stays_under_its_byte_limit(tmp_path: Path) -> None:
     assert store.held_bytes > 0
 
 
+def test_a_reader_never_sees_the_memory_count_past_its_limit(tmp_path: Path) -> None:
+    """``held_bytes`` is read without the lock (the soak's sampler does): room is
+    made before a value is counted, so no moment shows more than the limit. A tiny
+    thread switch interval makes a reader between two lines likely."""
+    import sys
+    import threading
+
+    limit = 5 * 64 * 64 * 3
+    store = Store(tmp_path, keys=exact.KEYS, memory_bytes=limit)
+    value = np.zeros((64, 64, 3), np.uint8)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            seen.append(store.held_bytes)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    reader = threading.Thread(target=sample)
+    reader.start()
+    try:
+        for i in range(3000):
+            store.remember(f"a{i}", value, digest=b"-", size=value.nbytes)
+    finally:
+        done.set()
+        reader.join()
+        sys.setswitchinterval(interval)
+    assert len(seen) > 100
+    assert max(seen) == limit
+
+
 def test_disk_budget_evicts_least_recently_used_folders(tmp_path: Path) -> None:
     store = Store(tmp_path, keys=exact.KEYS, disk_bytes=200_000)
     paths = [save(v, store, format="png") for v in values(30)]

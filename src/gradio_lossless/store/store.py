@@ -170,11 +170,13 @@ class Store:
             old = self._values.pop(address, None)
             if old is not None:
                 self._held -= old.size
-            self._values[address] = held
-            self._held += held.size
-            while self._held > self.memory_bytes and self._values:
+            # room first, then the value: the count never passes the limit, even
+            # for a reader of ``held_bytes`` between two of these lines
+            while self._values and self._held + held.size > self.memory_bytes:
                 _, dropped = self._values.popitem(last=False)
                 self._held -= dropped.size
+            self._values[address] = held
+            self._held += held.size
         return held
 
     def recall(self, address: str) -> Held | None:
