@@ -253,3 +253,27 @@ def test_a_plain_upload_holds_the_budget_for_its_decoded_size(
     loaded = load(str(path), store)
     assert not loaded.exact and loaded.value.mode == "I;16"
     assert budget.peak == path.stat().st_size + 2 * 1500 * 1000 * 2
+
+
+def test_an_editor_upload_holds_the_budget_for_stocks_decode_too(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ImageEditor layer that is an upload is read as stock reads it (decode,
+    mode conversion, array): that work holds three times its decoded size, more
+    than our own check of the file (its bytes plus twice its pixels) does."""
+    import PIL.Image
+    from gradio.components.image_editor import EditorData
+    from gradio.data_classes import FileData
+
+    import gradio_lossless as gl
+
+    budget = WorkBudget(1 << 30)
+    monkeypatch.setattr(memory, "_BUDGET", budget)
+    path = tmp_path / "layer.png"
+    PIL.Image.new("RGBA", (1500, 1000)).save(path)
+    value = gl.ImageEditor(type="numpy").preprocess(
+        EditorData(background=None, layers=[FileData(path=str(path))], composite=None)
+    )
+    assert value is not None and value["layers"][0].shape == (1000, 1500, 4)
+    assert budget.peak == 3 * 1500 * 1000 * 4
+    assert budget.in_use == 0

@@ -101,16 +101,30 @@ def test_ten_thousand_layers_are_refused_at_once(main, good, watch) -> None:
     )
 
 
+@pytest.mark.parametrize("sent", ["uploads", "canvas blobs"])
 def test_layers_together_over_the_decoded_cap_are_refused(
-    other, watch, tmp_path: Path
+    other, watch, tmp_path: Path, sent: str
 ) -> None:
     """Each layer under the cap (16 MB of RGBA), four together over it (50 MB):
-    stock decodes them all; ours stops at the one that crosses the cap."""
-    file = tmp_path / "layer.png"
-    file.write_bytes(craft.zero_png(2000, 2000, "RGBA"))
-    part = upload(other, file)
-    with watch(other, f"shapes/editor: 4 layers of 16 MB, cap {DECODED_CAP}") as w:
-        event, text = call_raw(other, "digest_editor", [editor(None, [part] * 4)])
+    stock decodes them all; ours refuses the one that crosses the cap from its
+    header, before decoding it. That fourth layer is truncated: had it been
+    decoded, the answer would be about its pixels, not the cap. The layers come
+    as uploaded files, or as the canvas sends them (blobs by layer index)."""
+    data = craft.zero_png(2000, 2000, "RGBA")
+    layers = [data, data, data, data[: len(data) // 2]]
+    if sent == "uploads":
+        files = [tmp_path / f"layer{i}.png" for i in range(4)]
+        for file, layer in zip(files, layers, strict=True):
+            file.write_bytes(layer)
+        payload = editor(None, [upload(other, file) for file in files])
+    else:
+        blob_id = uuid.uuid4().hex
+        for i, layer in enumerate(layers):
+            r = post_blob(other, "digest_editor", blob_id, "layer", str(i), layer)
+            assert r.status_code == 200, r.text
+        payload = {**editor(), "id": blob_id}
+    with watch(other, f"shapes/editor: 4 {sent} of 16 MB, cap {DECODED_CAP}") as w:
+        event, text = call_raw(other, "digest_editor", [payload])
     w.note(f"{event}: {text}")
     assert event == "error", text
     assert text.startswith("ImageEditor value up to its layer 3 decodes to 64000000")

@@ -6,7 +6,7 @@ Errors are our own; the components turn them into ``gr.Error``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,7 +118,12 @@ def _deep(data: bytes, budget: int) -> tuple[PixelArray, int] | None:
 
 
 def load(
-    path: str, store: Store, *, source: str | None = None, deep: bool = False
+    path: str,
+    store: Store,
+    *,
+    source: str | None = None,
+    deep: bool = False,
+    before_decode: Callable[[int], None] | None = None,
 ) -> Loaded:
     """Read the file a payload points at.
 
@@ -132,6 +137,8 @@ def load(
         source: where to read it (the path with symlinks resolved), if not ``path``.
         deep: read 16-bit colour PNGs and deep TIFFs at full depth, as arrays
             (``keep_dtype``); otherwise as stock reads them (Pillow).
+        before_decode: called with the bytes a file's pixels decode to (from its
+            header) before they are decoded; raise to refuse the file there.
     Raises:
         CodecUnavailableError: ``deep`` and the decoder such a file needs is absent.
         EvictedReferenceError: the file is gone, or its exact value is.
@@ -166,6 +173,8 @@ def load(
             store.touch(inspected.address)
             store.note_path(source, inspected.address)
             return _exact(held, inspected.address, path)
+    if before_decode is not None:
+        before_decode(inspected.pixel_bytes)
     if deep and inspected.header is None and depth.deep_kind(data) == "png":
         deep_png = _deep(data, 4 * inspected.pixel_bytes)
         if deep_png is not None:

@@ -30,6 +30,7 @@ from gradio_lossless.components._stock import KEEP_DTYPE_DOC
 from gradio_lossless.core import limits
 from gradio_lossless.core.conversions import pil_pixel_bytes
 from gradio_lossless.core.errors import LosslessError
+from gradio_lossless.store.memory import work_budget
 from gradio_lossless.store.store import Store, get_store
 
 __all__ = ["ImageEditor"]
@@ -105,18 +106,26 @@ class ImageEditor(STOCK):
         assert isinstance(path, str)  # noqa: S101
         return FileData(path=path, orig_name=Path(path).name)
 
-    def _read_file(self, file: FileData, what: str, flatten: bool) -> Any:
+    def _read_file(self, file: FileData, what: str, flatten: bool, held: int) -> Any:
         """An exact value we served, delivered as gradio_lossless.Image delivers
         one (what stock reads from its PNG, without decoding it), unless stock
         would flatten it on white; else (an upload, or to flatten) as stock reads
-        the file (ours: the exact PNG)."""
+        the file (ours: the exact PNG). A file is refused before its decode when
+        that would take the value past the decoded cap (``held``: bytes the
+        value's earlier items hold)."""
         name = file.orig_name or Path(file.path).name
         try:
             source = readable(file.path, self.GRADIO_CACHE)
             store = self._lossless_store()
-            loaded = load(file.path, store, source=source, deep=False)
+            loaded = load(
+                file.path,
+                store,
+                source=source,
+                deep=False,
+                before_decode=lambda nbytes: _check_total(what, held + nbytes),
+            )
             if not loaded.exact:
-                return STOCK.convert_and_format_image(self, file, flatten)
+                return self._upload(file, flatten, loaded.value)
             flattened = flatten and self.image_mode not in ("RGBA", "LA", "PA")
             as_stock = flattened and _has_alpha(loaded.value)
             value = deliver(
@@ -137,6 +146,15 @@ class ImageEditor(STOCK):
         exact = FileData(path=value, orig_name=Path(value).name)
         return STOCK.convert_and_format_image(self, exact, flatten)
 
+    def _upload(self, file: FileData | bytes, flatten: bool, image: Any) -> Any:
+        """An upload or canvas blob read as stock reads it (``image``: ours of it,
+        which goes first), counted in the work budget as every decode of ours is:
+        stock's decode, mode conversion and array, three times its pixels."""
+        nbytes = _decode_bytes(image)
+        image.close()  # Pillow frees the pixels of a closed image
+        with work_budget().hold(3 * nbytes):
+            return STOCK.convert_and_format_image(self, file, flatten)
+
     def convert_and_format_image(
         self, file: FileData | bytes | None, flatten_on_white: bool = False
     ) -> np.ndarray[Any, Any] | PIL.Image.Image | str | None:
@@ -145,19 +163,25 @@ class ImageEditor(STOCK):
         result: Any = super().convert_and_format_image(file, flatten_on_white)
         return result  # type: ignore[no-any-return]
 
-    def _convert(self, file: FileData | bytes | None, what: str, flatten: bool) -> Any:
+    def _convert(
+        self, file: FileData | bytes | None, what: str, flatten: bool, held: int
+    ) -> Any:
         """One item, read as stock reads it; a canvas blob (bytes) checked first as
-        an upload is (metadata and decoded-size caps), every failure naming it."""
+        an upload is (metadata and decoded-size caps, ``held`` as for
+        ``_read_file``), every failure naming it."""
         stock = STOCK.convert_and_format_image
         if isinstance(file, FileData) and file.path:
-            return self._read_file(file, what, flatten)
+            return self._read_file(file, what, flatten, held)
         if not isinstance(file, (bytes, bytearray, memoryview)):
             return stock(self, file, flatten)
         try:
             inspected = reader.inspect(bytes(file), self._lossless_store().keys)
-            if inspected.plain is not None:
-                inspected.plain.close()
-            return stock(self, file, flatten)
+            _check_total(what, held + inspected.pixel_bytes)
+            if inspected.plain is None:
+                return stock(self, file, flatten)
+            return self._upload(file, flatten, inspected.plain)
+        except gr.Error:  # ours, already naming it (a ValueError: not Pillow's)
+            raise
         except LosslessError as exc:
             raise gr.Error(
                 html.escape(f"ImageEditor {what}: {exc}", quote=False)
@@ -189,12 +213,9 @@ class ImageEditor(STOCK):
 
         def one(file: FileData | bytes | None, what: str, flatten: bool) -> Any:
             nonlocal total
-            value = self._convert(file, what, flatten)
+            value = self._convert(file, what, flatten, total)
             total += _held_bytes(value)
-            try:
-                limits.check_decoded(f"ImageEditor value up to its {what}", total)
-            except LosslessError as exc:
-                raise gr.Error(html.escape(str(exc), quote=False)) from None
+            _check_total(what, total)
             return value
 
         background = one(items.background, "background", True)
@@ -278,6 +299,22 @@ class ImageEditor(STOCK):
             layers=[layer for layer in layers if layer is not None],
             composite=save(value["composite"], "composite"),
         )
+
+
+def _check_total(what: str, total: int) -> None:
+    """Refuse a value whose items up to ``what`` hold (or would, decoded) more
+    than GRADIO_LOSSLESS_MAX_DECODED_BYTES."""
+    try:
+        limits.check_decoded(f"ImageEditor value up to its {what}", total)
+    except LosslessError as exc:
+        raise gr.Error(html.escape(str(exc), quote=False)) from None
+
+
+def _decode_bytes(image: Any) -> int:
+    """What decoding a PIL image allocates (its header's size)."""
+    if isinstance(image, PIL.Image.Image):
+        return pil_pixel_bytes(image.mode, image.width, image.height)
+    return 0
 
 
 def _has_alpha(value: Any) -> bool:
