@@ -5,6 +5,7 @@ downloads, and both answers carry ``Vary``.
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,14 +95,19 @@ def test_img_gets_the_rendition_and_the_download_is_exact(
     fetched = page.evaluate(
         """async (src) => {
             const r = await fetch(src);
-            return [r.headers.get('content-type'), r.headers.get('vary'),
-                    Array.from(new Uint8Array(await r.arrayBuffer()))];
+            const blob = await r.blob();
+            const body = await new Promise((resolve) => {
+                const reader = new FileReader();
+                reader.onload = () => resolve(reader.result.split(",")[1]);
+                reader.readAsDataURL(blob);
+            });
+            return [r.headers.get('content-type'), r.headers.get('vary'), body];
         }""",
         src,
     )
     assert fetched[0] == "image/png"
     assert fetched[1] == VARY
-    assert bytes(fetched[2]) == saved
+    assert base64.b64decode(fetched[2]) == saved
     page.screenshot(path=str(artifacts / "renditions-browser.png"))
 
 

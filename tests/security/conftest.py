@@ -21,6 +21,7 @@ prints them and $SECURITY_REPORT, when set, receives them as JSON.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -360,7 +361,13 @@ def editor(
 
 def input_of(server: ServerProcess, api_name: str) -> int:
     """The component id of the first input of the endpoint ``api_name``."""
-    config = httpx.get(f"{server.url}config", timeout=30).json()
+    return _input_of(server.url, api_name)
+
+
+@functools.cache
+def _input_of(url: str, api_name: str) -> int:
+    # once per server and endpoint: the app's config is the same after a restart
+    config = httpx.get(f"{url}config", timeout=30).json()
     for dep in config["dependencies"]:
         if dep.get("api_name") == api_name:
             return int(dep["inputs"][0])
