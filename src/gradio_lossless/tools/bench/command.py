@@ -293,17 +293,18 @@ def _resolve(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _versions() -> dict[str, str]:
-    import gradio
-    import numpy
-    import PIL
+    """The versions installed, from the packages' metadata: importing Gradio
+    only to read its version costs the browser bench (whose servers are other
+    processes) several seconds."""
+    from importlib.metadata import version
 
     from gradio_lossless import __version__
 
     return {
         "gradio_lossless": __version__,
-        "gradio": gradio.__version__,
-        "numpy": numpy.__version__,
-        "pillow": PIL.__version__,
+        "gradio": version("gradio"),
+        "numpy": version("numpy"),
+        "pillow": version("pillow"),
         "python": platform.python_version(),
     }
 
