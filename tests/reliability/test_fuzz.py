@@ -53,7 +53,7 @@ from gradio_lossless.core.errors import (
 from tests import exact
 from tests.reliability.fuzz_inputs import Case, cases
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4000"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2500"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=timedelta(seconds=10),  # a hang shows up as DeadlineExceeded
