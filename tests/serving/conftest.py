@@ -132,8 +132,16 @@ def deployed(mode: str, demo: Any) -> Iterator[Served]:
             yield s
     elif mode == "ssr":
         need_node()
-        with launched(demo, ssr_mode=True) as s:
-            assert demo._node_is_proxy, "SSR did not start: Node is not in front"
-            yield s
+        try:
+            with launched(demo, ssr_mode=True) as s:
+                assert demo._node_is_proxy, "SSR did not start: Node is not in front"
+                yield s
+        finally:
+            # demo.close() leaves Gradio's Node server running (it is stopped only
+            # by the signal handlers Gradio installs): stop it with the app
+            node = getattr(demo, "node_process", None)
+            if node is not None:
+                node.terminate()
+                node.wait(timeout=30)
     else:
         raise ValueError(mode)
