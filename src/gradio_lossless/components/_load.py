@@ -137,8 +137,10 @@ def load(
         source: where to read it (the path with symlinks resolved), if not ``path``.
         deep: read 16-bit colour PNGs and deep TIFFs at full depth, as arrays
             (``keep_dtype``); otherwise as stock reads them (Pillow).
-        before_decode: called with the bytes a file's pixels decode to (from its
-            header) before they are decoded; raise to refuse the file there.
+        before_decode: called with the bytes the file's own pixels decode to
+            (from its header) before they are decoded; raise to refuse the file
+            there. Not called for a value recalled from memory or the store, nor
+            for a deep TIFF (``deep``: read before its header is inspected).
     Raises:
         CodecUnavailableError: ``deep`` and the decoder such a file needs is absent.
         EvictedReferenceError: the file is gone, or its exact value is.

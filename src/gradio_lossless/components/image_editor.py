@@ -124,7 +124,8 @@ class ImageEditor(STOCK):
                 deep=False,
                 before_decode=lambda nbytes: _check_total(what, held + nbytes),
             )
-            if not loaded.exact:
+            if not loaded.exact:  # a plain upload: a PIL image (load's contract)
+                assert isinstance(loaded.value, PIL.Image.Image)  # noqa: S101
                 return self._upload(file, flatten, loaded.value)
             flattened = flatten and self.image_mode not in ("RGBA", "LA", "PA")
             as_stock = flattened and _has_alpha(loaded.value)
@@ -146,11 +147,13 @@ class ImageEditor(STOCK):
         exact = FileData(path=value, orig_name=Path(value).name)
         return STOCK.convert_and_format_image(self, exact, flatten)
 
-    def _upload(self, file: FileData | bytes, flatten: bool, image: Any) -> Any:
+    def _upload(
+        self, file: FileData | bytes, flatten: bool, image: PIL.Image.Image
+    ) -> Any:
         """An upload or canvas blob read as stock reads it (``image``: ours of it,
         which goes first), counted in the work budget as every decode of ours is:
         stock's decode, mode conversion and array, three times its pixels."""
-        nbytes = _decode_bytes(image)
+        nbytes = pil_pixel_bytes(image.mode, image.width, image.height)
         image.close()  # Pillow frees the pixels of a closed image
         with work_budget().hold(3 * nbytes):
             return STOCK.convert_and_format_image(self, file, flatten)
@@ -308,13 +311,6 @@ def _check_total(what: str, total: int) -> None:
         limits.check_decoded(f"ImageEditor value up to its {what}", total)
     except LosslessError as exc:
         raise gr.Error(html.escape(str(exc), quote=False)) from None
-
-
-def _decode_bytes(image: Any) -> int:
-    """What decoding a PIL image allocates (its header's size)."""
-    if isinstance(image, PIL.Image.Image):
-        return pil_pixel_bytes(image.mode, image.width, image.height)
-    return 0
 
 
 def _has_alpha(value: Any) -> bool:
