@@ -6,8 +6,10 @@ skipped, with the reason, only when /usr/bin/chromium is absent.
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +70,31 @@ def page(chromium: Any) -> Iterator[Any]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# Fetch a URL from inside the page (same origin, same session): the answer's type,
+# its Vary and its body as base64 (as an array of numbers, 2 MB take seconds).
+_FETCH = """async (url) => {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${response.status} for ${url}`);
+  const blob = await response.blob();
+  const body = await new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result.split(",")[1]);
+    reader.readAsDataURL(blob);
+  });
+  return [response.headers.get("content-type"), response.headers.get("vary"), body];
+}"""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    content_type: str | None
+    vary: str | None
+    body: bytes
+
+
+def fetch_in_page(page: Any, url: str) -> Fetched:
+    """What ``fetch(url)`` in the page gets (a non-2xx answer fails)."""
+    content_type, vary, body = page.evaluate(_FETCH, url)
+    return Fetched(content_type, vary, base64.b64decode(body))

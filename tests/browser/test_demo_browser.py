@@ -7,7 +7,6 @@ with the original on the lossless side, and not on the stock side.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 from collections.abc import Iterator
@@ -20,23 +19,12 @@ import pytest
 from gradio_lossless.core.conversions import values_equal
 from gradio_lossless.tools.audit.fidelity import compare, default_image
 from gradio_lossless.tools.demo.app import build_demo
+from tests.browser.conftest import fetch_in_page
 from tests.conftest import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 HOPS = 20
-
-# Fetch a URL from inside the page (same origin, same session) as base64.
-FETCH_BASE64 = """async (url) => {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${response.status} for ${url}`);
-  const blob = await response.blob();
-  return await new Promise((resolve) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(reader.result.split(",")[1]);
-    reader.readAsDataURL(blob);
-  });
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +34,7 @@ def demo_url() -> Iterator[str]:
 
 
 def fetch(page: Any, url: str) -> bytes:
-    return base64.b64decode(page.evaluate(FETCH_BASE64, url))
+    return fetch_in_page(page, url).body
 
 
 def displayed(page: Any, selector: str) -> np.ndarray:

@@ -5,7 +5,6 @@ downloads, and both answers carry ``Vary``.
 
 from __future__ import annotations
 
-import base64
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 import gradio_lossless as gl
 from gradio_lossless.core.conversions import values_equal
 from gradio_lossless.serving.negotiate import is_image_load
+from tests.browser.conftest import fetch_in_page
 from tests.conftest import serve
 from tests.serving.apps import (
     BIG,
@@ -92,22 +92,10 @@ def test_img_gets_the_rendition_and_the_download_is_exact(
 
     # the same URL, fetched by the page (as Gradio's gallery download does): exact
     src = page.locator("#meta img").first.get_attribute("src")
-    fetched = page.evaluate(
-        """async (src) => {
-            const r = await fetch(src);
-            const blob = await r.blob();
-            const body = await new Promise((resolve) => {
-                const reader = new FileReader();
-                reader.onload = () => resolve(reader.result.split(",")[1]);
-                reader.readAsDataURL(blob);
-            });
-            return [r.headers.get('content-type'), r.headers.get('vary'), body];
-        }""",
-        src,
-    )
-    assert fetched[0] == "image/png"
-    assert fetched[1] == VARY
-    assert base64.b64decode(fetched[2]) == saved
+    fetched = fetch_in_page(page, src)
+    assert fetched.content_type == "image/png"
+    assert fetched.vary == VARY
+    assert fetched.body == saved
     page.screenshot(path=str(artifacts / "renditions-browser.png"))
 
 

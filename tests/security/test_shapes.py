@@ -56,6 +56,23 @@ def _still_serving(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     assert got == "\n".join(f"image {i} {digest(value)}" for i in (1, 2))
 
 
+# a fine canvas image, opaque: stock flattens the background on white
+FINE = np.random.default_rng(8).integers(0, 256, (10, 12, 4), dtype=np.uint8)
+FINE[..., 3] = 255
+FINE_PNG = craft.png_bytes(PIL.Image.fromarray(FINE))
+
+
+def _fine_blobs(server) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A canvas of FINE posted as background, layer 0 and composite under a new
+    id; (that id, what its submit must receive)."""
+    blob_id = uuid.uuid4().hex
+    for kind in ("background", "layer", "composite"):
+        r = post_blob(server, "digest_editor", blob_id, kind, "0", FINE_PNG)
+        assert r.status_code == 200, r.text
+    line = digest(FINE)
+    return blob_id, f"background {line}\nlayer 0 {line}\ncomposite {line}"
+
+
 def test_slider_shapes_are_refused_as_stock_refuses_them(
     main, good, watch, tmp_path: Path
 ) -> None:
@@ -109,7 +126,9 @@ def test_layers_together_over_the_decoded_cap_are_refused(
     stock decodes them all; ours refuses the one that crosses the cap from its
     header, before decoding it. That fourth layer is truncated: had it been
     decoded, the answer would be about its pixels, not the cap. The layers come
-    as uploaded files, or as the canvas sends them (blobs by layer index)."""
+    as uploaded files, or as the canvas sends them (blobs by layer index). Another
+    user's canvas, waiting for its submit meanwhile, arrives exact after."""
+    bystander, want = _fine_blobs(other)
     data = craft.zero_png(2000, 2000, "RGBA")
     layers = [data, data, data, data[: len(data) // 2]]
     if sent == "uploads":
@@ -130,6 +149,10 @@ def test_layers_together_over_the_decoded_cap_are_refused(
     assert text.startswith("ImageEditor value up to its layer 3 decodes to 64000000")
     assert "GRADIO_LOSSLESS_MAX_DECODED_BYTES" in text
     assert w.peak_growth < RSS_BOUND_MB, w.summary()
+    assert call_raw(other, "digest_editor", [{**editor(), "id": bystander}]) == (
+        "complete",
+        [want],
+    )
 
 
 @pytest.mark.parametrize("index", ["20000000", "-5", "1e9", "0000000020000000", "x"])
@@ -153,9 +176,7 @@ def test_a_blob_layer_index_past_the_limit_is_refused(main, watch, index) -> Non
 def test_canvas_blobs_get_an_uploads_checks(main, watch, tmp_path: Path) -> None:
     """A blob is a file the canvas sends: a metadata bomb or a truncated PNG is
     refused naming which image; a fine blob arrives as stock reads it."""
-    value = np.random.default_rng(8).integers(0, 256, (10, 12, 4), dtype=np.uint8)
-    value[..., 3] = 255  # opaque: stock flattens the background on white
-    fine = craft.png_bytes(PIL.Image.fromarray(value))
+    fine = FINE_PNG
     blobs = {
         "background": craft.text_bomb(11),
         "layer": fine[: len(fine) // 2],
@@ -182,12 +203,8 @@ def test_canvas_blobs_get_an_uploads_checks(main, watch, tmp_path: Path) -> None
         "ImageEditor composite: not an image file Pillow can read",
     )
     assert w.peak_growth < RSS_BOUND_MB, w.summary()
-    blob_id = uuid.uuid4().hex
-    for k in ("background", "layer", "composite"):
-        post_blob(main, "digest_editor", blob_id, k, "0", fine)
+    blob_id, want = _fine_blobs(main)
     event, result = call_raw(main, "digest_editor", [{**editor(), "id": blob_id}])
-    line = digest(value)
-    want = f"background {line}\nlayer 0 {line}\ncomposite {line}"
     assert (event, result) == ("complete", [want])
 
 
